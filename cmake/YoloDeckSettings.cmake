@@ -1,0 +1,25 @@
+# Compile settings shared by every target that sees torch (core folders, core tests, benchmarks).
+# They must be identical for all of them, or GCC silently refuses the shared precompiled header.
+function(yolodeck_core_settings target)
+    target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR}
+                                                ${PROJECT_BINARY_DIR}/core/generated)
+    # Qt's keyword macros break LibTorch headers (pytorch#19405): core uses Q_SIGNALS/Q_EMIT.
+    target_compile_definitions(${target} PRIVATE QT_NO_KEYWORDS)
+    target_compile_options(${target} PRIVATE ${TORCH_CXX_FLAGS} -Wall -Wextra -Wno-unused-parameter)
+    target_link_libraries(${target} PUBLIC Qt6::Core ${TORCH_LIBRARIES} ${OpenCV_LIBS}
+                                           yaml-cpp Threads::Threads)
+endfunction()
+
+# A Qt Test executable for core code: links the given core folders, reuses the torch PCH and is
+# registered with CTest under its own name.
+function(yolodeck_core_test name)
+    add_executable(${name} ${name}.cpp)
+    yolodeck_core_settings(${name})
+    target_link_libraries(${name} PRIVATE Qt6::Test ${ARGN})
+    target_precompile_headers(${name} REUSE_FROM yolodeck_torch_pch)
+    target_compile_definitions(${name} PRIVATE
+        YOLODECK_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
+        YOLODECK_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES ENVIRONMENT "QT_QPA_PLATFORM=offscreen")
+endfunction()
