@@ -1,0 +1,81 @@
+#pragma once
+
+#include "core/data/augment.h"
+#include "core/data/dataset.h"
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace yolodeck {
+
+struct LoaderOptions
+{
+    int imgsz = 640;  // square network input S
+    int batch = 16;   // images per batch (the last batch of an epoch may be smaller)
+    int workers = 8;  // loader threads; 0 = build each batch in the thread that calls next()
+    int prefetch = 4; // batches kept ready ahead of the consumer (at least one per worker)
+    uint64_t seed = 0;
+    bool augment = true; // false: letterbox only (validation)
+    bool shuffle = true;
+    AugmentParams aug;
+    bool cacheRam = false; // keep decoded images (long side resized to imgsz) in memory
+    int rank = 0;          // this process's shard of every epoch ...
+    int worldSize = 1;     // ... out of worldSize shards
+};
+
+struct Batch
+{
+    torch::Tensor images;               // [B,3,S,S] float32 in [0,1], RGB, contiguous
+    torch::Tensor targets;              // [N,6] float32: (index in batch, cls, cx, cy, w, h) / S
+    std::vector<int> sampleIndices;     // indices into Dataset::records()
+    std::vector<Letterbox> letterboxes; // validation (augment=false): maps back to the original
+    int batchIndex = 0;
+    double waitMs = 0; // time the consumer blocked in next()
+};
+
+// Turns a Dataset into batches on worker threads. What a batch holds depends only on
+// (seed, epoch, batch index, mosaic on/off): the epoch's order is a permutation drawn from
+// (seed, epoch), each sample's augmentation draws from a generator seeded by (seed, epoch, sample
+// index), so neither the worker count nor thread timing changes a bit of it, and a run resumed at
+// batch k sees exactly the batches k.. of the uninterrupted epoch.
+//
+// With worldSize > 1 the permuted epoch is padded (by wrapping around) to a multiple of worldSize
+// and rank r takes every worldSize-th sample from position r, as torch's DistributedSampler does,
+// so every rank runs the same number of batches.
+class BatchLoader
+{
+public:
+    BatchLoader(const Dataset &dataset, LoaderOptions options);
+    ~BatchLoader();
+    BatchLoader(const BatchLoader &) = delete;
+    BatchLoader &operator=(const BatchLoader &) = delete;
+
+    int batchesPerEpoch() const; // ceil(shard size / batch)
+    int shardSize() const;       // samples per epoch of this rank
+    const LoaderOptions &options() const;
+
+    // Starts (or restarts) epoch `epoch` (0-based) at batch firstBatch. Batches of a previous
+    // epoch still being built are abandoned.
+    void startEpoch(int epoch, bool mosaic, int firstBatch = 0);
+
+    // The next batch of the current epoch in batch order; std::nullopt at the end of the epoch
+    // (or before the first startEpoch). Rethrows an unexpected error raised while building it.
+    std::optional<Batch> next();
+
+    // Images that failed to decode while loading, each reported once. A copy, because worker
+    // threads may add to it at any time.
+    std::vector<DataIssue> issues() const;
+
+    // The sample order of an epoch for this rank (indices into Dataset::records()).
+    std::vector<int> epochOrder(int epoch) const;
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace yolodeck

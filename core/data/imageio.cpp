@@ -1,0 +1,68 @@
+#include "core/data/imageio.h"
+
+#include <QFile>
+#include <QFileInfo>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace yolodeck {
+
+const QStringList &imageSuffixes()
+{
+    // The subset of Ultralytics' IMG_FORMATS that OpenCV 4.6 decodes.
+    static const QStringList suffixes = {
+        QStringLiteral("bmp"), QStringLiteral("jpeg"), QStringLiteral("jpg"), QStringLiteral("png"),
+        QStringLiteral("tif"), QStringLiteral("tiff"), QStringLiteral("webp")};
+    return suffixes;
+}
+
+bool hasImageSuffix(const QString &path)
+{
+    return imageSuffixes().contains(QFileInfo(path).suffix().toLower());
+}
+
+cv::Mat loadImage(const QString &path, QString *error)
+{
+    auto fail = [&](const QString &reason) {
+        if (error)
+            *error = reason;
+        return cv::Mat();
+    };
+    const QFileInfo info(path);
+    if (!info.exists())
+        return fail(QStringLiteral("image %1 does not exist").arg(path));
+    if (!info.isFile() || !info.isReadable())
+        return fail(QStringLiteral("image %1 is not a readable file").arg(path));
+    if (info.size() == 0)
+        return fail(QStringLiteral("image %1 is empty (0 bytes)").arg(path));
+
+    cv::Mat image;
+    try {
+        // IMREAD_COLOR (not IMREAD_UNCHANGED, which skips it) makes OpenCV apply the EXIF
+        // orientation, expand gray, drop alpha and reduce 16-bit to 8-bit in the decoder itself.
+        image = cv::imread(QFile::encodeName(path).toStdString(), cv::IMREAD_COLOR);
+    } catch (const cv::Exception &e) {
+        return fail(
+            QStringLiteral("cannot decode image %1: %2").arg(path, QString::fromStdString(e.msg)));
+    }
+    if (image.empty())
+        return fail(
+            QStringLiteral("cannot decode image %1 (corrupt or unsupported format)").arg(path));
+    // IMREAD_COLOR already gives CV_8UC3; the guard keeps the contract if a codec ever differs.
+    if (image.depth() != CV_8U) {
+        cv::Mat converted;
+        const double scale = image.depth() == CV_16U ? 1.0 / 256.0 : 1.0;
+        image.convertTo(converted, CV_8U, scale);
+        image = converted;
+    }
+    if (image.channels() == 1)
+        cv::cvtColor(image, image, cv::COLOR_GRAY2BGR);
+    else if (image.channels() == 4)
+        cv::cvtColor(image, image, cv::COLOR_BGRA2BGR);
+    if (error)
+        error->clear();
+    return image;
+}
+
+} // namespace yolodeck

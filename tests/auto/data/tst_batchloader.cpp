@@ -1,0 +1,454 @@
+#include "core/data/batchloader.h"
+#include "core/data/synthdataset.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <torch/torch.h>
+
+#include <set>
+
+using namespace yolodeck;
+
+class TestBatchLoader : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void batchShapes();
+    void identicalForAnyWorkerCount_data();
+    void identicalForAnyWorkerCount();
+    void epochsAndSeedsDiffer();
+    void resumeMidEpoch_data();
+    void resumeMidEpoch();
+    void restartWhileBusy();
+    void shardsPartitionEpoch_data();
+    void shardsPartitionEpoch();
+    void valLetterboxMapsBack();
+    void unreadableImageAtLoadTime();
+    void cacheRamKeepsImages();
+    void destructorStopsBusyWorkers();
+
+private:
+    std::vector<Batch> epoch(const Dataset &ds, LoaderOptions o, int epoch, bool mosaic,
+                             int firstBatch = 0);
+    QTemporaryDir m_tmp;
+    Dataset m_train; // 22 synthetic images, 64 px
+    Dataset m_val;   // 9 synthetic images
+};
+
+namespace {
+
+LoaderOptions smallOptions(int workers)
+{
+    LoaderOptions o;
+    o.imgsz = 64;
+    o.batch = 4;
+    o.workers = workers;
+    o.prefetch = 2;
+    o.seed = 7;
+    return o;
+}
+
+void compareBatches(const Batch &a, const Batch &b)
+{
+    QCOMPARE(a.batchIndex, b.batchIndex);
+    QCOMPARE(a.sampleIndices, b.sampleIndices);
+    QVERIFY(torch::equal(a.images, b.images));
+    QVERIFY(torch::equal(a.targets, b.targets));
+}
+
+} // namespace
+
+std::vector<Batch> TestBatchLoader::epoch(const Dataset &ds, LoaderOptions o, int e, bool mosaic,
+                                          int firstBatch)
+{
+    BatchLoader loader(ds, o);
+    loader.startEpoch(e, mosaic, firstBatch);
+    std::vector<Batch> out;
+    while (auto b = loader.next())
+        out.push_back(std::move(*b));
+    return out;
+}
+
+void TestBatchLoader::initTestCase()
+{
+    SynthOptions o;
+    o.dir = m_tmp.filePath("synth");
+    o.train = 22;
+    o.val = 9;
+    o.imgsz = 64;
+    o.seed = 3;
+    QVERIFY(writeSynthDataset(o).isOk());
+    auto config = DatasetConfig::load(o.dir + "/data.yaml");
+    QVERIFY2(config.isOk(), qPrintable(config.error()));
+    auto train = Dataset::scan(config.value(), Split::Train);
+    auto val = Dataset::scan(config.value(), Split::Val);
+    QVERIFY(train.isOk() && val.isOk());
+    m_train = train.take();
+    m_val = val.take();
+}
+
+void TestBatchLoader::batchShapes()
+{
+    LoaderOptions o = smallOptions(2);
+    BatchLoader loader(m_train, o);
+    QCOMPARE(loader.batchesPerEpoch(), 6); // ceil(22 / 4)
+    QVERIFY(!loader.next().has_value());   // no epoch started yet
+    const std::vector<Batch> batches = epoch(m_train, o, 0, true);
+    QCOMPARE(int(batches.size()), 6);
+    std::multiset<int> seen;
+    for (int i = 0; i < 6; ++i) {
+        const Batch &b = batches[i];
+        const int n = i < 5 ? 4 : 2;
+        QCOMPARE(b.batchIndex, i);
+        QCOMPARE(b.images.sizes(), (torch::IntArrayRef{n, 3, 64, 64}));
+        QCOMPARE(b.images.dtype(), torch::kFloat32);
+        QVERIFY(b.images.is_contiguous());
+        QVERIFY(b.images.min().item<float>() >= 0.0f);
+        QVERIFY(b.images.max().item<float>() <= 1.0f);
+        QCOMPARE(b.targets.dim(), int64_t(2));
+        QCOMPARE(b.targets.size(1), int64_t(6));
+        QVERIFY(b.targets.size(0) > 0);
+        QVERIFY(b.targets.select(1, 0).max().item<float>() < n);
+        const auto boxes = b.targets.slice(1, 2, 6);
+        QVERIFY(boxes.min().item<float>() >= 0.0f);
+        QVERIFY(boxes.max().item<float>() <= 1.0f);
+        QVERIFY(b.letterboxes.empty()); // training batches
+        QVERIFY(b.waitMs >= 0);
+        seen.insert(b.sampleIndices.begin(), b.sampleIndices.end());
+    }
+    // Every image exactly once per epoch.
+    QCOMPARE(int(seen.size()), 22);
+    QCOMPARE(int(std::set<int>(seen.begin(), seen.end()).size()), 22);
+}
+
+void TestBatchLoader::identicalForAnyWorkerCount_data()
+{
+    QTest::addColumn<bool>("mosaic");
+    QTest::newRow("mosaic") << true;
+    QTest::newRow("no mosaic (close_mosaic)") << false;
+}
+
+void TestBatchLoader::identicalForAnyWorkerCount()
+{
+    QFETCH(bool, mosaic);
+    const std::vector<Batch> ref = epoch(m_train, smallOptions(0), 1, mosaic);
+    QCOMPARE(int(ref.size()), 6);
+    for (int workers : {1, 4}) {
+        const std::vector<Batch> other = epoch(m_train, smallOptions(workers), 1, mosaic);
+        QCOMPARE(other.size(), ref.size());
+        for (size_t i = 0; i < ref.size(); ++i)
+            compareBatches(ref[i], other[i]);
+    }
+}
+
+void TestBatchLoader::epochsAndSeedsDiffer()
+{
+    const auto e0 = epoch(m_train, smallOptions(2), 0, true);
+    const auto e1 = epoch(m_train, smallOptions(2), 1, true);
+    LoaderOptions otherSeed = smallOptions(2);
+    otherSeed.seed = 8;
+    const auto s8 = epoch(m_train, otherSeed, 0, true);
+    QVERIFY(e0[0].sampleIndices != e1[0].sampleIndices ||
+            !torch::equal(e0[0].images, e1[0].images));
+    QVERIFY(!torch::equal(e0[0].images, e1[0].images));
+    QVERIFY(!torch::equal(e0[0].images, s8[0].images));
+    // Order changes between epochs (22! orders: equal only if the shuffle were off).
+    std::vector<int> order0, order1;
+    for (const Batch &b : e0)
+        order0.insert(order0.end(), b.sampleIndices.begin(), b.sampleIndices.end());
+    for (const Batch &b : e1)
+        order1.insert(order1.end(), b.sampleIndices.begin(), b.sampleIndices.end());
+    QVERIFY(order0 != order1);
+
+    // Without shuffling the order is the record order.
+    LoaderOptions noShuffle = smallOptions(0);
+    noShuffle.shuffle = false;
+    const auto plain = epoch(m_train, noShuffle, 3, false);
+    QCOMPARE(plain[1].sampleIndices, (std::vector<int>{4, 5, 6, 7}));
+}
+
+void TestBatchLoader::resumeMidEpoch_data()
+{
+    QTest::addColumn<int>("workers");
+    QTest::addColumn<int>("firstBatch");
+    QTest::newRow("inline, batch 3") << 0 << 3;
+    QTest::newRow("3 workers, batch 1") << 3 << 1;
+    QTest::newRow("2 workers, last batch") << 2 << 5;
+    QTest::newRow("past the end") << 2 << 6;
+}
+
+void TestBatchLoader::resumeMidEpoch()
+{
+    QFETCH(int, workers);
+    QFETCH(int, firstBatch);
+    const auto full = epoch(m_train, smallOptions(1), 2, true);
+    const auto resumed = epoch(m_train, smallOptions(workers), 2, true, firstBatch);
+    QCOMPARE(int(resumed.size()), int(full.size()) - firstBatch);
+    for (size_t i = 0; i < resumed.size(); ++i)
+        compareBatches(resumed[i], full[firstBatch + i]);
+}
+
+void TestBatchLoader::restartWhileBusy()
+{
+    // Take one batch of epoch 0, then switch to epoch 1 while workers are still building epoch 0.
+    LoaderOptions o = smallOptions(4);
+    o.prefetch = 6;
+    BatchLoader loader(m_train, o);
+    loader.startEpoch(0, true);
+    QVERIFY(loader.next().has_value());
+    loader.startEpoch(1, true);
+    std::vector<Batch> got;
+    while (auto b = loader.next())
+        got.push_back(std::move(*b));
+    const auto ref = epoch(m_train, smallOptions(0), 1, true);
+    QCOMPARE(got.size(), ref.size());
+    for (size_t i = 0; i < ref.size(); ++i)
+        compareBatches(got[i], ref[i]);
+    // And back again, from the middle.
+    loader.startEpoch(1, true, 4);
+    auto b4 = loader.next();
+    QVERIFY(b4.has_value());
+    compareBatches(*b4, ref[4]);
+}
+
+void TestBatchLoader::shardsPartitionEpoch_data()
+{
+    QTest::addColumn<bool>("useVal");
+    QTest::addColumn<bool>("augment");
+    QTest::newRow("train, 22 images") << false << true;
+    QTest::newRow("val, 9 images (odd: padded)") << true << false;
+}
+
+void TestBatchLoader::shardsPartitionEpoch()
+{
+    QFETCH(bool, useVal);
+    QFETCH(bool, augment);
+    const Dataset &ds = useVal ? m_val : m_train;
+    const int n = int(ds.records().size());
+    std::vector<int> perRank[2];
+    int batches[2] = {0, 0};
+    for (int rank = 0; rank < 2; ++rank) {
+        LoaderOptions o = smallOptions(2);
+        o.augment = augment;
+        o.rank = rank;
+        o.worldSize = 2;
+        BatchLoader loader(ds, o);
+        QCOMPARE(loader.shardSize(), (n + 1) / 2);
+        batches[rank] = loader.batchesPerEpoch();
+        loader.startEpoch(4, true);
+        while (auto b = loader.next())
+            perRank[rank].insert(perRank[rank].end(), b->sampleIndices.begin(),
+                                 b->sampleIndices.end());
+        QCOMPARE(perRank[rank], loader.epochOrder(4));
+    }
+    // Same number of steps on every rank (collectives would hang otherwise).
+    QCOMPARE(batches[0], batches[1]);
+    QCOMPARE(perRank[0].size(), perRank[1].size());
+    std::multiset<int> all(perRank[0].begin(), perRank[0].end());
+    all.insert(perRank[1].begin(), perRank[1].end());
+    std::set<int> distinct(all.begin(), all.end());
+    QCOMPARE(int(distinct.size()), n);      // covers the epoch
+    QCOMPARE(int(all.size()), n + (n % 2)); // overlaps only by the padding sample
+    // The single-process epoch order interleaved: rank 0 takes positions 0, 2, 4, ...
+    LoaderOptions single = smallOptions(0);
+    single.augment = augment;
+    BatchLoader one(ds, single);
+    const std::vector<int> order = one.epochOrder(4);
+    for (size_t i = 0; i < perRank[0].size(); ++i)
+        QCOMPARE(perRank[0][i], order[2 * i]);
+}
+
+void TestBatchLoader::valLetterboxMapsBack()
+{
+    // Non-square images with one red rectangle each; val mode letterboxes them into 64 x 64.
+    QTemporaryDir tmp;
+    const QString root = tmp.path();
+    struct Item
+    {
+        int w, h;
+        cv::Rect object;
+    };
+    const std::vector<Item> items = {{128, 64, {20, 10, 40, 30}},
+                                     {50, 100, {5, 60, 30, 25}},
+                                     {40, 30, {10, 5, 20, 20}}}; // smaller than 64: scaled up
+    for (size_t i = 0; i < items.size(); ++i) {
+        cv::Mat img(items[i].h, items[i].w, CV_8UC3, cv::Scalar(60, 60, 60));
+        img(items[i].object).setTo(cv::Scalar(0, 0, 255));
+        QDir().mkpath(root + "/images/val");
+        QDir().mkpath(root + "/labels/val");
+        const QString stem = QString::number(i);
+        QVERIFY(cv::imwrite((root + "/images/val/" + stem + ".png").toStdString(), img));
+        const cv::Rect &r = items[i].object;
+        QFile label(root + "/labels/val/" + stem + ".txt");
+        QVERIFY(label.open(QIODevice::WriteOnly));
+        label.write(QStringLiteral("0 %1 %2 %3 %4\n")
+                        .arg((r.x + r.width / 2.0) / items[i].w)
+                        .arg((r.y + r.height / 2.0) / items[i].h)
+                        .arg(double(r.width) / items[i].w)
+                        .arg(double(r.height) / items[i].h)
+                        .toUtf8());
+    }
+    QFile yaml(root + "/data.yaml");
+    QVERIFY(yaml.open(QIODevice::WriteOnly));
+    yaml.write("train: images/val\nval: images/val\nnames: [red]\n");
+    yaml.close();
+    auto ds = Dataset::scan(DatasetConfig::load(root + "/data.yaml").value(), Split::Val);
+    QVERIFY2(ds.isOk(), qPrintable(ds.error()));
+
+    LoaderOptions o = smallOptions(0);
+    o.augment = false;
+    o.shuffle = false;
+    const auto batches = epoch(ds.value(), o, 0, false);
+    QCOMPARE(int(batches.size()), 1);
+    const Batch &b = batches[0];
+    QCOMPARE(int(b.letterboxes.size()), 3);
+    QCOMPARE(b.sampleIndices, (std::vector<int>{0, 1, 2}));
+    QCOMPARE(b.targets.size(0), int64_t(3));
+    for (int i = 0; i < 3; ++i) {
+        const Item &item = items[i];
+        const Letterbox &lb = b.letterboxes[i];
+        QCOMPARE(lb.origW, item.w);
+        QCOMPARE(lb.origH, item.h);
+        QVERIFY(std::abs(lb.ratio - 64.0f / std::max(item.w, item.h)) < 1e-4f);
+        QVERIFY(lb.padX == 0 || lb.padY == 0);
+        // Target box in network pixels, mapped back, is the drawn rectangle (within a pixel).
+        const auto t = b.targets[i];
+        QCOMPARE(t[0].item<float>(), float(i));
+        const float cx = t[2].item<float>() * 64, cy = t[3].item<float>() * 64;
+        const float w = t[4].item<float>() * 64, h = t[5].item<float>() * 64;
+        QVERIFY(std::abs((cx - w / 2 - lb.padX) / lb.ratio - item.object.x) < 1.0f);
+        QVERIFY(std::abs((cy + h / 2 - lb.padY) / lb.ratio - item.object.br().y) < 1.0f);
+        // RGB order: the object's centre is red, the padding grey 114.
+        const auto px = b.images[i].index({torch::indexing::Slice(), int64_t(cy), int64_t(cx)});
+        QVERIFY(px[0].item<float>() > 0.9f);
+        QVERIFY(px[2].item<float>() < 0.1f);
+        if (lb.padY >= 1)
+            QCOMPARE(b.images[i][1][0][32].item<float>(), 114 / 255.0f);
+        if (lb.padX >= 1)
+            QCOMPARE(b.images[i][1][32][0].item<float>(), 114 / 255.0f);
+    }
+}
+
+void TestBatchLoader::unreadableImageAtLoadTime()
+{
+    // Copy the val split, scan it, then corrupt one image: the loader meets it at load time.
+    QTemporaryDir tmp;
+    const QString root = tmp.path();
+    QDir().mkpath(root + "/images/val");
+    QDir().mkpath(root + "/labels/val");
+    for (const ImageRecord &r : m_val.records()) {
+        QVERIFY(
+            QFile::copy(r.imagePath, root + "/images/val/" + QFileInfo(r.imagePath).fileName()));
+        QVERIFY(
+            QFile::copy(r.labelPath, root + "/labels/val/" + QFileInfo(r.labelPath).fileName()));
+    }
+    QFile yaml(root + "/data.yaml");
+    QVERIFY(yaml.open(QIODevice::WriteOnly));
+    yaml.write("train: images/val\nval: images/val\nnames: [a, b, c]\n");
+    yaml.close();
+    auto ds = Dataset::scan(DatasetConfig::load(root + "/data.yaml").value(), Split::Val);
+    QVERIFY2(ds.isOk(), qPrintable(ds.error()));
+    const QString broken = ds.value().records()[2].imagePath;
+    QFile f(broken);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write("not an image any more");
+    f.close();
+
+    for (int workers : {0, 3}) {
+        LoaderOptions o = smallOptions(workers);
+        BatchLoader loader(ds.value(), o);
+        for (int e = 0; e < 2; ++e) {
+            loader.startEpoch(e, e == 0);
+            int images = 0;
+            while (auto b = loader.next()) {
+                images += int(b->images.size(0));
+                for (int idx : b->sampleIndices)
+                    QVERIFY(idx != 2); // replaced by a readable record
+            }
+            QCOMPARE(images, 9);
+        }
+        const auto issues = loader.issues();
+        QCOMPARE(int(issues.size()), 1); // reported once, not once per use
+        QCOMPARE(issues[0].file, broken);
+        QVERIFY(issues[0].reason.contains("replaced"));
+    }
+    // Val mode: the replacement is the next record.
+    LoaderOptions val = smallOptions(2);
+    val.augment = false;
+    val.shuffle = false;
+    const auto batches = epoch(ds.value(), val, 0, false);
+    QCOMPARE(batches[0].sampleIndices, (std::vector<int>{0, 1, 3, 3}));
+}
+
+void TestBatchLoader::cacheRamKeepsImages()
+{
+    QTemporaryDir tmp;
+    const QString root = tmp.path();
+    QDir().mkpath(root + "/images/train");
+    QDir().mkpath(root + "/labels/train");
+    for (const ImageRecord &r : m_val.records()) {
+        QVERIFY(
+            QFile::copy(r.imagePath, root + "/images/train/" + QFileInfo(r.imagePath).fileName()));
+        QVERIFY(
+            QFile::copy(r.labelPath, root + "/labels/train/" + QFileInfo(r.labelPath).fileName()));
+    }
+    QFile yaml(root + "/data.yaml");
+    QVERIFY(yaml.open(QIODevice::WriteOnly));
+    yaml.write("train: images/train\nval: images/train\nnames: [a, b, c]\n");
+    yaml.close();
+    auto ds = Dataset::scan(DatasetConfig::load(root + "/data.yaml").value(), Split::Train);
+    QVERIFY(ds.isOk());
+
+    LoaderOptions plain = smallOptions(2);
+    LoaderOptions cached = plain;
+    cached.cacheRam = true;
+    BatchLoader loader(ds.value(), cached);
+    // Epoch 0 without mosaic touches every image once: all of them are now in memory.
+    loader.startEpoch(0, false);
+    std::vector<Batch> first;
+    while (auto b = loader.next())
+        first.push_back(std::move(*b));
+    const auto uncached = epoch(ds.value(), plain, 0, false);
+    QCOMPARE(first.size(), uncached.size());
+    for (size_t i = 0; i < first.size(); ++i)
+        compareBatches(first[i], uncached[i]);
+
+    // Delete the files: the cached loader still produces epoch 1, identical to a fresh loader's
+    // epoch 1 computed before the deletion would have been.
+    const auto reference = epoch(ds.value(), plain, 1, true);
+    for (const ImageRecord &r : ds.value().records())
+        QVERIFY(QFile::remove(r.imagePath));
+    loader.startEpoch(1, true);
+    std::vector<Batch> second;
+    while (auto b = loader.next())
+        second.push_back(std::move(*b));
+    QVERIFY(loader.issues().empty());
+    QCOMPARE(second.size(), reference.size());
+    for (size_t i = 0; i < second.size(); ++i)
+        compareBatches(second[i], reference[i]);
+}
+
+void TestBatchLoader::destructorStopsBusyWorkers()
+{
+    QElapsedTimer timer;
+    timer.start();
+    for (int i = 0; i < 5; ++i) {
+        LoaderOptions o = smallOptions(4);
+        o.prefetch = 8;
+        BatchLoader loader(m_train, o);
+        loader.startEpoch(i, true);
+        if (i % 2)
+            loader.next();
+    } // destroyed with batches in flight
+    QVERIFY(timer.elapsed() < 10000);
+}
+
+QTEST_GUILESS_MAIN(TestBatchLoader)
+#include "tst_batchloader.moc"
