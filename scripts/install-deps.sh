@@ -14,7 +14,7 @@ PACKAGES=(
   # without it Debian's LibTorch falls back to reference BLAS (about 30x slower matmul).
   libtorch-dev libgloo-dev libopenblas-dev libopenblas0-pthread
   # Images and data.yaml
-  libopencv-dev libyaml-cpp-dev
+  libopencv-dev libyaml-cpp-dev zlib1g-dev
   # Tests: offscreen/Xvfb UI tests, screenshots, the Python round trip of checkpoints
   xvfb xauth imagemagick python3 python3-torch python3-numpy
   # Fonts so screenshots and the Chinese UI render

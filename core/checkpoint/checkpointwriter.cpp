@@ -1,0 +1,145 @@
+#include "core/checkpoint/checkpointwriter.h"
+
+#include <QElapsedTimer>
+#include <QFileInfo>
+
+#include <algorithm>
+
+namespace yolodeck {
+
+CheckpointWriter::CheckpointWriter()
+    : m_thread([this] { run(); })
+{}
+
+CheckpointWriter::~CheckpointWriter()
+{
+    flush();
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_wake.notify_all();
+    m_thread.join();
+}
+
+double CheckpointWriter::submit(const QString &path, const CheckpointData &data)
+{
+    QElapsedTimer timer;
+    timer.start();
+    const QString key = QFileInfo(path).absoluteFilePath();
+    CheckpointData copy;
+    copy.meta = data.meta;
+    try {
+        for (const auto &[name, tensor] : data.tensors) {
+            // A real copy even on the CPU: the trainer updates its parameters in place right after.
+            copy.tensors.emplace(name, tensor.defined()
+                                           ? tensor.detach().to(torch::kCPU, tensor.scalar_type(),
+                                                                /*non_blocking=*/false,
+                                                                /*copy=*/true,
+                                                                at::MemoryFormat::Contiguous)
+                                           : tensor);
+        }
+    } catch (const std::exception &e) {
+        // Out of memory, most likely: nothing is queued, the previous file stays as it is.
+        ErrorHandler onError;
+        {
+            std::lock_guard lock(m_mutex);
+            ++m_stats.submitted;
+            ++m_stats.failed;
+            onError = m_onError;
+        }
+        if (onError)
+            onError(key, QStringLiteral("%1: cannot copy the state for saving (%2)")
+                             .arg(key, QString::fromLocal8Bit(e.what()).section(QLatin1Char('\n'),
+                                                                                0, 0)));
+        return double(timer.nsecsElapsed()) / 1e6;
+    }
+    const double ms = double(timer.nsecsElapsed()) / 1e6;
+    {
+        std::lock_guard lock(m_mutex);
+        auto queued = m_queued.find(key);
+        if (queued != m_queued.end()) {
+            queued->second = std::move(copy);
+            ++m_stats.coalesced;
+        } else {
+            m_queued.emplace(key, std::move(copy));
+            m_order.push_back(key);
+        }
+        ++m_stats.submitted;
+        m_stats.submitMsTotal += ms;
+        m_stats.submitMsMax = std::max(m_stats.submitMsMax, ms);
+    }
+    m_wake.notify_one();
+    return ms;
+}
+
+void CheckpointWriter::flush()
+{
+    std::unique_lock lock(m_mutex);
+    m_idle.wait(lock, [this] { return m_order.empty() && m_writing.isEmpty(); });
+}
+
+void CheckpointWriter::setErrorHandler(ErrorHandler handler)
+{
+    std::lock_guard lock(m_mutex);
+    m_onError = std::move(handler);
+}
+
+void CheckpointWriter::setCompletionHandler(CompletionHandler handler)
+{
+    std::lock_guard lock(m_mutex);
+    m_onComplete = std::move(handler);
+}
+
+CheckpointWriter::Stats CheckpointWriter::stats() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_stats;
+}
+
+void CheckpointWriter::run()
+{
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        m_wake.wait(lock, [this] { return m_stop || !m_order.empty(); });
+        if (m_order.empty())
+            return; // stop requested and nothing left
+        const QString path = m_order.front();
+        m_order.pop_front();
+        auto node = m_queued.extract(path);
+        m_writing = path;
+        const int inFlight = ++m_inFlight[path];
+        m_stats.maxConcurrentWrites = std::max(m_stats.maxConcurrentWrites, inFlight);
+        lock.unlock();
+
+        QElapsedTimer timer;
+        timer.start();
+        const Status saved = saveCheckpointAtomically(path, node.mapped());
+        const double ms = double(timer.nsecsElapsed()) / 1e6;
+        node = {}; // frees the tensors before waiting for more work
+
+        lock.lock();
+        --m_inFlight[path];
+        if (saved) {
+            ++m_stats.written;
+            m_stats.writeMsTotal += ms;
+            m_stats.writeMsMax = std::max(m_stats.writeMsMax, ms);
+        } else {
+            ++m_stats.failed;
+        }
+        const ErrorHandler onError = m_onError;
+        const CompletionHandler onComplete = m_onComplete;
+        // Handlers run without the lock so that they may submit() again.
+        lock.unlock();
+        if (saved && onComplete)
+            onComplete(path, ms);
+        else if (!saved && onError)
+            onError(path, saved.error());
+        lock.lock();
+        m_writing.clear();
+        if (m_order.empty())
+            m_idle.notify_all();
+    }
+}
+
+} // namespace yolodeck
