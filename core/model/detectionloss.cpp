@@ -1,0 +1,129 @@
+#include "core/model/detectionloss.h"
+
+#include "core/model/boxops.h"
+
+#include <algorithm>
+
+namespace yolodeck {
+
+namespace F = torch::nn::functional;
+
+DetectionLoss::DetectionLoss(int nc, std::vector<int64_t> strides, LossGains gains, int regMax)
+    : m_nc(nc)
+    , m_strides(std::move(strides))
+    , m_gains(gains)
+    , m_regMax(regMax)
+    , m_assigner(nc)
+{}
+
+torch::Tensor DetectionLoss::batchTargets(const torch::Tensor &targets, int64_t batchSize,
+                                          int64_t imgsz, const torch::Device &device) const
+{
+    const auto cpu = targets.to(torch::kCPU, torch::kFloat).reshape({-1, 6});
+    const int64_t n = cpu.size(0);
+    std::vector<int64_t> counts(static_cast<size_t>(batchSize), 0);
+    const auto imageIndex = cpu.select(1, 0).to(torch::kLong);
+    const auto *idx = imageIndex.data_ptr<int64_t>();
+    for (int64_t i = 0; i < n; ++i) {
+        TORCH_CHECK(idx[i] >= 0 && idx[i] < batchSize, "DetectionLoss: target image index ", idx[i],
+                    " outside the batch of ", batchSize);
+        ++counts[static_cast<size_t>(idx[i])];
+    }
+    const int64_t maxCount = n == 0 ? 0 : *std::max_element(counts.begin(), counts.end());
+    auto out = torch::zeros({batchSize, maxCount, 5}, torch::kFloat);
+    for (int64_t j = 0; j < batchSize; ++j) {
+        if (counts[static_cast<size_t>(j)] == 0)
+            continue;
+        const auto rows = cpu.index({imageIndex.eq(j)}).narrow(1, 1, 5);
+        out[j].narrow(0, 0, rows.size(0)).copy_(rows);
+    }
+    const auto cls = out.narrow(2, 0, 1);
+    const auto boxes = xywh2xyxy(out.narrow(2, 1, 4) * static_cast<double>(imgsz));
+    return torch::cat({cls, boxes}, 2).to(device);
+}
+
+DetectionLoss::Output DetectionLoss::operator()(const std::vector<torch::Tensor> &feats,
+                                                const torch::Tensor &targets, int64_t imgsz) const
+{
+    TORCH_CHECK(feats.size() == m_strides.size(), "DetectionLoss: expected ", m_strides.size(),
+                " levels, got ", feats.size());
+    const int64_t batch = feats[0].size(0);
+    const int64_t no = 4 * m_regMax + m_nc;
+    const auto device = feats[0].device();
+    // Targets are normalised to the input; a wrong imgsz would silently mis-scale every box.
+    TORCH_CHECK(feats[0].size(2) * m_strides[0] == imgsz &&
+                    feats[0].size(3) * m_strides[0] == imgsz,
+                "DetectionLoss: maps of ", feats[0].sizes(), " at stride ", m_strides[0],
+                " do not come from a ", imgsz, " x ", imgsz, " input");
+
+    // Float32 throughout: under autocast the maps may be half precision.
+    std::vector<torch::Tensor> floatFeats;
+    std::vector<torch::Tensor> flat;
+    for (const auto &f : feats) {
+        TORCH_CHECK(f.dim() == 4 && f.size(1) == no, "DetectionLoss: expected [B, ", no,
+                    ", H, W] maps, got ", f.sizes());
+        floatFeats.push_back(f.to(torch::kFloat));
+        flat.push_back(floatFeats.back().flatten(2));
+    }
+    const auto all = torch::cat(flat, 2).permute({0, 2, 1}).contiguous(); // [B, A, no]
+    const auto predDist = all.narrow(2, 0, 4 * m_regMax);                 // [B, A, 64]
+    const auto predScores = all.narrow(2, 4 * m_regMax, m_nc);            // [B, A, nc]
+    const int64_t a = all.size(1);
+
+    const auto anchors = makeAnchors(floatFeats, m_strides, 0.5);
+    const auto gt = batchTargets(targets, batch, imgsz, device);
+    const auto gtLabels = gt.narrow(2, 0, 1);
+    const auto gtBoxes = gt.narrow(2, 1, 4);
+    const auto maskGt = gtBoxes.sum(2, true).gt(0);
+
+    // Boxes from the distributions, in grid units of each anchor's level.
+    const auto proj = torch::arange(m_regMax, predDist.options());
+    const auto dist = predDist.view({batch, a, 4, m_regMax}).softmax(3).matmul(proj);
+    const auto predBoxes = dist2bbox(dist, anchors.points, false, -1); // [B, A, 4]
+
+    const AssignResult assigned =
+        m_assigner(predScores.detach().sigmoid(), predBoxes.detach() * anchors.strides,
+                   anchors.points * anchors.strides, gtLabels, gtBoxes, maskGt);
+    const auto targetScoresSum = assigned.targetScores.sum().clamp_min(1.0);
+
+    const auto cls = F::binary_cross_entropy_with_logits(
+                         predScores, assigned.targetScores,
+                         F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone))
+                         .sum() /
+                     targetScoresSum;
+
+    torch::Tensor box, dfl;
+    const auto fg = assigned.fgMask;
+    if (fg.any().item<bool>()) {
+        const auto targetBoxes = assigned.targetBoxes / anchors.strides;             // grid units
+        const auto weight = assigned.targetScores.sum(-1).index({fg}).unsqueeze(-1); // [P, 1]
+        const auto iou = bboxIou(predBoxes.index({fg}), targetBoxes.index({fg}), false, true);
+        box = ((1.0 - iou) * weight).sum() / targetScoresSum;
+
+        // DFL: cross-entropy to the two bins around each target distance, weighted by closeness.
+        const auto targetLtrb =
+            bbox2dist(anchors.points, targetBoxes, m_regMax).index({fg}); // [P, 4]
+        const auto logits = predDist.index({fg}).reshape({-1, m_regMax});
+        const auto left = targetLtrb.to(torch::kLong);
+        const auto right = left + 1;
+        const auto wLeft = right.to(targetLtrb.dtype()) - targetLtrb;
+        const auto wRight = 1.0 - wLeft;
+        const auto ceOptions = F::CrossEntropyFuncOptions().reduction(torch::kNone);
+        const auto ceLeft = F::cross_entropy(logits, left.flatten(), ceOptions).view(left.sizes());
+        const auto ceRight =
+            F::cross_entropy(logits, right.flatten(), ceOptions).view(left.sizes());
+        const auto perAnchor = (ceLeft * wLeft + ceRight * wRight).mean(-1, true); // [P, 1]
+        dfl = (perAnchor * weight).sum() / targetScoresSum;
+    } else {
+        // No positive anchor: box and DFL are exactly zero, but stay attached to the graph so
+        // every head parameter still receives a (zero) gradient, which data-parallel
+        // all-reduce expects.
+        box = predDist.sum() * 0.0;
+        dfl = predDist.sum() * 0.0;
+    }
+
+    const auto items = torch::stack({box * m_gains.box, cls * m_gains.cls, dfl * m_gains.dfl});
+    return {items.sum() * static_cast<double>(batch), items.detach()};
+}
+
+} // namespace yolodeck

@@ -1,0 +1,51 @@
+#pragma once
+
+#include "core/model/taskalignedassigner.h"
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace yolodeck {
+
+// Ultralytics' default loss gains (hyperparameters box, cls, dfl).
+struct LossGains
+{
+    double box = 7.5;
+    double cls = 0.5;
+    double dfl = 1.5;
+};
+
+// YOLOv8 detection loss (Ultralytics' v8DetectionLoss): task-aligned assignment, BCE on class
+// logits, CIoU and Distribution Focal Loss on the boxes of positive anchors. Computed in float32
+// whatever the maps' dtype, so it is safe under CUDA autocast.
+class DetectionLoss
+{
+public:
+    DetectionLoss(int nc, std::vector<int64_t> strides, LossGains gains = {}, int regMax = 16);
+
+    struct Output
+    {
+        torch::Tensor total; // scalar: sum(items) * batch size, what to backward (as Ultralytics)
+        torch::Tensor items; // [3] box, cls, dfl, gains applied, detached
+    };
+
+    // feats: YoloModel::forward's maps [B, 4 * regMax + nc, H, W]; targets [N, 6]
+    // (index in batch, class, cx, cy, w, h), normalised to the imgsz x imgsz input.
+    Output operator()(const std::vector<torch::Tensor> &feats, const torch::Tensor &targets,
+                      int64_t imgsz) const;
+
+private:
+    // [N, 6] -> [B, M, 5] (class, x1, y1, x2, y2 in pixels), zero-padded to the largest count M.
+    torch::Tensor batchTargets(const torch::Tensor &targets, int64_t batchSize, int64_t imgsz,
+                               const torch::Device &device) const;
+
+    int m_nc;
+    std::vector<int64_t> m_strides;
+    LossGains m_gains;
+    int m_regMax;
+    TaskAlignedAssigner m_assigner;
+};
+
+} // namespace yolodeck

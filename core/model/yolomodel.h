@@ -1,0 +1,93 @@
+#pragma once
+
+#include "core/model/modelscale.h"
+#include "core/model/yololayers.h"
+
+#include <QString>
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace yolodeck {
+
+// The optimizer's three parameter groups (Ultralytics' build_optimizer): weights that get weight
+// decay, normalisation-layer weights and all biases (no decay). Frozen parameters are left out.
+struct ParamGroups
+{
+    std::vector<torch::Tensor> weightsDecay;
+    std::vector<torch::Tensor> normWeights;
+    std::vector<torch::Tensor> biases;
+};
+
+// YOLOv8 anchor-free detector, the layer graph of Ultralytics' yolov8.yaml scaled by a
+// ModelScale. Parameter names are the checkpoint keys and match Ultralytics' state_dict:
+// "model.<layer>.<...>", e.g. "model.0.conv.weight", "model.22.cv2.0.2.bias",
+// "model.22.dfl.conv.weight".
+class YoloModelImpl : public torch::nn::Module
+{
+public:
+    YoloModelImpl(const ModelScale &scale, int nc);
+
+    // x: [B, 3, H, W] with H and W multiples of 32. Returns the raw per-level maps
+    // [B, 4 * regMax + nc, H / s, W / s] for s = 8, 16, 32 (what the loss consumes).
+    std::vector<torch::Tensor> forward(torch::Tensor x);
+
+    // Raw maps -> [B, A, 4 + nc]: boxes xyxy in input pixels, then sigmoid class scores. Computed
+    // in float32 whatever the maps' dtype (autocast).
+    torch::Tensor decode(const std::vector<torch::Tensor> &feats) const;
+
+    int nc() const { return m_nc; }
+    const std::vector<int64_t> &strides() const { return m_strides; }
+    int regMax() const { return static_cast<int>(m_detect->regMax); }
+    const ModelScale &scale() const { return m_scale; }
+
+    // Every parameter, the frozen DFL weights included (as Ultralytics counts them).
+    int64_t parameterCount() const;
+    // Parameters that train (requires_grad).
+    int64_t gradientCount() const;
+    // Giga floating-point operations (2 x multiply-accumulates of the convolutions) of one
+    // forward pass on an imgsz x imgsz image (rounded up to a multiple of 32), the way
+    // Ultralytics reports it (thop).
+    double gflops(int imgsz) const;
+    // Ultralytics-like layer table: index, from, repeats, params, module, arguments, and a last
+    // line "YOLOv8n summary: L layers, P parameters, G gradients, F GFLOPs".
+    QString summary(int imgsz = 640) const;
+
+    // Detect head bias priors (Ultralytics' bias_init); run by the constructor.
+    void initBiases();
+
+    ParamGroups parameterGroups() const;
+
+private:
+    struct LayerInfo
+    {
+        QString from;
+        int repeats;
+        QString type;
+        QString args;
+        torch::nn::Module *module;
+    };
+    template <typename M>
+    M addLayer(M module, const QString &from, int repeats, const QString &type,
+               const QString &args);
+
+    ModelScale m_scale;
+    int m_nc;
+    std::vector<int64_t> m_strides{8, 16, 32};
+    std::vector<LayerInfo> m_layers;
+    torch::nn::ModuleList m_model{nullptr};
+
+    // Layers by their yolov8.yaml index.
+    Conv m_l0{nullptr}, m_l1{nullptr}, m_l3{nullptr}, m_l5{nullptr}, m_l7{nullptr}, m_l16{nullptr},
+        m_l19{nullptr};
+    C2f m_l2{nullptr}, m_l4{nullptr}, m_l6{nullptr}, m_l8{nullptr}, m_l12{nullptr}, m_l15{nullptr},
+        m_l18{nullptr}, m_l21{nullptr};
+    Sppf m_l9{nullptr};
+    torch::nn::Upsample m_l10{nullptr}, m_l13{nullptr};
+    Concat m_l11{nullptr}, m_l14{nullptr}, m_l17{nullptr}, m_l20{nullptr};
+    Detect m_detect{nullptr};
+};
+TORCH_MODULE(YoloModel);
+
+} // namespace yolodeck
