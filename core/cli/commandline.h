@@ -1,0 +1,41 @@
+#pragma once
+
+#include <QStringList>
+#include <QTextStream>
+
+namespace yolodeck {
+
+// yolodeck-cli: the engine headless, with Ultralytics' `mode key=value ...` syntax.
+//   train  key=value ...            train, resume (resume=true|FILE), fine-tune (model=FILE)
+//   val    model=W data=Y ...       validate a checkpoint; per-class table and metrics.json
+//   val    data=Y predictions=DIR   score saved YOLO-format predictions (another tool's output)
+//   predict model=W source=IMG|DIR  annotated images and YOLO txt predictions
+//   info   model=n nc=80 imgsz=640  layers, parameters, GFLOPs (model may be a .pt)
+//   synth  out=DIR                  write the generated demo dataset
+//   checkpoints RUN_DIR             table of a run's checkpoints
+//   inspect FILE [hash=true]        a checkpoint's meta.json, archive check, model tensor hash
+// Returns the process exit code. Output goes to `out`, problems to `err`.
+class CommandLine
+{
+public:
+    CommandLine(QTextStream &out, QTextStream &err);
+    int run(const QStringList &arguments);
+
+    // Ctrl+C: asks a running `train` to stop at the next batch and save last.pt there.
+    static void requestStop();
+
+private:
+    int train(const QStringList &args);
+    int val(const QStringList &args);
+    int predict(const QStringList &args);
+    int info(const QStringList &args);
+    int synth(const QStringList &args);
+    int checkpoints(const QStringList &args);
+    int inspect(const QStringList &args);
+    int usage(int code);
+
+    QTextStream &m_out;
+    QTextStream &m_err;
+};
+
+} // namespace yolodeck

@@ -1,0 +1,1001 @@
+#include "core/train/trainer.h"
+
+#include "core/checkpoint/checkpointfile.h"
+#include "core/checkpoint/checkpointwriter.h"
+#include "core/common/textutil.h"
+#include "core/data/batchloader.h"
+#include "core/data/dataset.h"
+#include "core/data/datasetconfig.h"
+#include "core/eval/metricstable.h"
+#include "core/model/detectionloss.h"
+#include "core/model/modelscale.h"
+#include "core/model/yolomodel.h"
+#include "core/runlog/runlog.h"
+#include "core/train/autocastscope.h"
+#include "core/train/gradscaler.h"
+#include "core/train/lrschedule.h"
+#include "core/train/modelema.h"
+#include "core/train/modelstate.h"
+#include "core/train/optimizer.h"
+#include "core/train/validator.h"
+#include "version.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QJsonArray>
+
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+namespace yolodeck {
+
+namespace {
+
+// Ultralytics stops a run that keeps producing non-finite losses instead of training on garbage;
+// a handful in a row means the weights or the data are broken, not a one-off spike.
+constexpr int kMaxConsecutiveNonFinite = 10;
+// Gradient clipping (REFERENCE.md).
+constexpr double kMaxGradNorm = 10.0;
+
+double interp(double x, double x0, double x1, double y0, double y1)
+{
+    if (x <= x0)
+        return y0;
+    if (x >= x1)
+        return y1;
+    return y0 + (y1 - y0) * (x - x0) / (x1 - x0);
+}
+
+QJsonArray historyToJson(const History &history)
+{
+    QJsonArray out;
+    for (const EpochRecord &r : history)
+        out.append(r.toJson());
+    return out;
+}
+
+History historyFromJson(const QJsonArray &json)
+{
+    History out;
+    for (const QJsonValue &v : json)
+        out.push_back(EpochRecord::fromJson(v.toObject()));
+    return out;
+}
+
+QJsonArray toJsonArray(const std::array<double, 3> &values)
+{
+    return QJsonArray{values[0], values[1], values[2]};
+}
+
+} // namespace
+
+class Trainer::Impl
+{
+public:
+    explicit Impl(TrainConfig c)
+        : cfg(std::move(c))
+    {
+    }
+
+    RunFinished run(TrainingObserver *observer);
+
+    TrainConfig cfg;
+    std::optional<ResumePlan> plan;
+    std::atomic<bool> stopRequested{false};
+    std::atomic<bool> paused{false};
+
+private:
+    RunFinished runUnchecked();
+    RunFinished fail(const QString &message);
+    void say(LogLevel level, const QString &text);
+    bool setUp(QString *error);
+    bool restoreState(const CheckpointData &state, QString *error);
+    CheckpointData fullState(int completedEpochs, int batchInEpoch) const;
+    QJsonObject baseMeta(const QString &kind, int completedEpochs, int batchInEpoch) const;
+    void saveCheckpoint(const QString &fileName, const CheckpointData &state);
+    void applyLearningRate(int64_t ni, int epoch);
+    void optimizerStep();
+    void stripFinalCheckpoints();
+    void waitWhilePaused();
+
+    TrainingObserver *m_observer = nullptr;
+    std::unique_ptr<RunLog> m_log;
+    std::unique_ptr<CheckpointWriter> m_writer;
+
+    // Data
+    DatasetConfig m_data;
+    Dataset m_train;
+    Dataset m_val;
+    std::unique_ptr<BatchLoader> m_loader;
+    std::unique_ptr<Validator> m_validator;
+
+    // Model and optimisation
+    torch::Device m_device{torch::kCPU};
+    YoloModel m_model{nullptr};
+    YoloModel m_emaModel{nullptr};
+    std::unique_ptr<ModelEma> m_ema;
+    std::unique_ptr<Optimizer> m_optimizer;
+    std::unique_ptr<GradScaler> m_scaler;
+    std::unique_ptr<DetectionLoss> m_criterion;
+    std::unique_ptr<LrSchedule> m_schedule;
+    std::vector<torch::Tensor> m_trainable;
+    ModelScale m_scale;
+    QString m_optimizerName;
+    double m_baseLr = 0.01;
+    double m_baseMomentum = 0.937;
+    double m_warmupBiasLr = 0.1;
+    int m_accumulateBase = 1;
+    int m_accumulate = 1;
+    int m_threads = 1;
+    bool m_amp = false;
+
+    // Progress: everything here is saved in a full checkpoint.
+    int m_epochs = 0;
+    int m_nb = 0;             // batches per epoch
+    int64_t m_warmupIters = -1;
+    int64_t m_lastOptStep = -1;
+    int m_startEpoch = 0;
+    int m_startBatch = 0;
+    std::array<double, 3> m_partialMean{}; // running mean of the interrupted epoch
+    History m_history;
+    double m_bestFitness = 0;
+    int m_bestEpoch = 0;
+    double m_trainSeconds = 0;
+    QJsonArray m_resumes;
+    QJsonArray m_fitnessWeights;
+    bool m_exact = true;
+    QString m_mode = QStringLiteral("new");
+    QString m_fineTunedFrom;
+    std::array<double, 3> m_lastLr{};
+    QJsonObject m_lastMetrics;
+    double m_lastFitness = 0;
+};
+
+void Trainer::Impl::say(LogLevel level, const QString &text)
+{
+    if (m_observer)
+        m_observer->message(level, text);
+    if (m_log) {
+        static const char *names[] = {"info", "warning", "error"};
+        m_log->appendEvent(QStringLiteral("message"),
+                           {{QStringLiteral("level"), QLatin1String(names[int(level)])},
+                            {QStringLiteral("text"), text}});
+    }
+}
+
+RunFinished Trainer::Impl::fail(const QString &message)
+{
+    RunFinished done;
+    done.failed = true;
+    done.message = message;
+    done.runDir = m_log ? m_log->runDir() : QString();
+    done.epochsDone = int(m_history.size());
+    if (m_log)
+        m_log->appendEvent(QStringLiteral("run_end"), {{QStringLiteral("failed"), true},
+                                                        {QStringLiteral("message"), message}});
+    if (m_observer)
+        m_observer->runFinished(done);
+    return done;
+}
+
+RunFinished Trainer::Impl::run(TrainingObserver *observer)
+{
+    m_observer = observer;
+    // Torch errors are caught here, once, and become a message (STYLE.md habit 5).
+    try {
+        return runUnchecked();
+    } catch (const c10::Error &e) {
+        return fail(QStringLiteral("LibTorch error: %1")
+                        .arg(QString::fromStdString(e.what_without_backtrace())));
+    } catch (const std::exception &e) {
+        return fail(QString::fromStdString(e.what()));
+    }
+}
+
+bool Trainer::Impl::setUp(QString *error)
+{
+    // Threads: Debian's LibTorch runs on one thread unless told; the count is part of the state
+    // because 1 and 2 intra-op threads give different bits (DESIGN.md §4).
+    m_threads = cfg.threads > 0 ? cfg.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    torch::set_num_threads(m_threads);
+
+    const Result<torch::Device> device = selectDevice(cfg.device);
+    if (!device) {
+        *error = device.error();
+        return false;
+    }
+    m_device = device.value();
+    m_amp = cfg.amp && m_device.is_cuda();
+    if (cfg.deterministic) {
+        // cuBLAS needs a fixed workspace to be deterministic; it must be set before its first use.
+        qputenv("CUBLAS_WORKSPACE_CONFIG", qgetenv("CUBLAS_WORKSPACE_CONFIG").isEmpty()
+                                               ? QByteArray(":4096:8")
+                                               : qgetenv("CUBLAS_WORKSPACE_CONFIG"));
+        at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/true);
+        at::globalContext().setDeterministicCuDNN(true);
+        at::globalContext().setBenchmarkCuDNN(false);
+    } else {
+        at::globalContext().setDeterministicAlgorithms(false, false);
+        at::globalContext().setBenchmarkCuDNN(true);
+    }
+    torch::manual_seed(uint64_t(cfg.seed));
+    if (m_device.is_cuda())
+        torch::cuda::manual_seed_all(uint64_t(cfg.seed));
+
+    // Data
+    const Result<DatasetConfig> data = DatasetConfig::load(cfg.data);
+    if (!data) {
+        *error = data.error();
+        return false;
+    }
+    m_data = data.value();
+    for (Split split : {Split::Train, Split::Val}) {
+        Result<Dataset> scanned = Dataset::scan(m_data, split);
+        if (!scanned) {
+            *error = scanned.error();
+            return false;
+        }
+        for (const DataIssue &issue : scanned.value().issues())
+            say(LogLevel::Warning, QStringLiteral("%1: %2").arg(issue.file, issue.reason));
+        const DatasetSummary s = scanned.value().summary();
+        say(LogLevel::Info, QStringLiteral("%1: %2 images, %3 instances, backgrounds %4, skipped %5, "
+                                           "repaired %6")
+                                .arg(splitName(split))
+                                .arg(s.images)
+                                .arg(s.instances)
+                                .arg(s.backgrounds)
+                                .arg(s.skipped)
+                                .arg(s.repaired));
+        (split == Split::Train ? m_train : m_val) = scanned.take();
+    }
+
+    // Model
+    const QFileInfo modelFile(cfg.model);
+    const bool fineTune = cfg.model.endsWith(QLatin1String(".pt")) && !plan;
+    CheckpointData initial;
+    if (fineTune) {
+        Result<CheckpointData> loaded = loadCheckpoint(cfg.model);
+        if (!loaded) {
+            *error = loaded.error();
+            return false;
+        }
+        initial = loaded.take();
+        const QString scaleName =
+            initial.meta.value(QStringLiteral("model")).toObject().value(QStringLiteral("scale")).toString();
+        const std::optional<ModelScale> s = modelScale(scaleName);
+        if (!s) {
+            *error = QStringLiteral("%1: meta.json names no known model scale").arg(cfg.model);
+            return false;
+        }
+        m_scale = *s;
+    } else if (plan) {
+        const QString scaleName = plan->info.meta.value(QStringLiteral("model"))
+                                      .toObject()
+                                      .value(QStringLiteral("scale"))
+                                      .toString();
+        const std::optional<ModelScale> s = modelScale(scaleName);
+        if (!s) {
+            *error = QStringLiteral("%1: meta.json names no known model scale").arg(plan->checkpoint);
+            return false;
+        }
+        m_scale = *s;
+    } else {
+        const std::optional<ModelScale> s = modelScale(cfg.model);
+        if (!s) {
+            *error = QStringLiteral("model=%1 is not valid: use a scale (%2) or a .pt file to "
+                                    "fine-tune from")
+                         .arg(cfg.model, modelScaleNames().join(QStringLiteral(", ")));
+            return false;
+        }
+        m_scale = *s;
+    }
+    const int nc = m_train.nc();
+    m_model = YoloModel(m_scale, nc);
+    if (fineTune) {
+        const bool hasEma = initial.tensors.count("ema.model.0.conv.weight") > 0;
+        const Result<int> copied =
+            loadNamedState(*m_model, initial.tensors, hasEma ? "ema." : "model.", false);
+        const int total = int(namedState(*m_model, "").size());
+        say(LogLevel::Info, QStringLiteral("Fine-tuning from %1: transferred %2/%3 tensors; new "
+                                           "optimizer, warmup and history (this is not a resume)")
+                                .arg(cfg.model)
+                                .arg(copied ? copied.value() : 0)
+                                .arg(total));
+        m_fineTunedFrom = modelFile.absoluteFilePath();
+        m_mode = QStringLiteral("fine-tune");
+    }
+    m_model->to(m_device);
+    m_emaModel = YoloModel(m_scale, nc);
+    m_emaModel->to(m_device);
+    m_ema = std::make_unique<ModelEma>(m_emaModel.ptr());
+    m_ema->copyFrom(*m_model);
+    for (const torch::Tensor &p : m_model->parameters())
+        if (p.requires_grad())
+            m_trainable.push_back(p);
+
+    // Batches, accumulation, optimizer (REFERENCE.md "Optimisation details")
+    LoaderOptions lo;
+    lo.imgsz = cfg.imgsz;
+    lo.batch = cfg.batch;
+    lo.workers = cfg.workers;
+    lo.seed = uint64_t(cfg.seed);
+    lo.augment = true;
+    lo.shuffle = true;
+    lo.cacheRam = cfg.cache == QLatin1String("ram");
+    lo.aug.hsv_h = cfg.hsvH;
+    lo.aug.hsv_s = cfg.hsvS;
+    lo.aug.hsv_v = cfg.hsvV;
+    lo.aug.degrees = cfg.degrees;
+    lo.aug.translate = cfg.translate;
+    lo.aug.scale = cfg.scale;
+    lo.aug.shear = cfg.shear;
+    lo.aug.perspective = cfg.perspective;
+    lo.aug.flipud = cfg.flipud;
+    lo.aug.fliplr = cfg.fliplr;
+    lo.aug.mosaic = cfg.mosaic;
+    m_loader = std::make_unique<BatchLoader>(m_train, lo);
+    m_nb = m_loader->batchesPerEpoch();
+
+    ValidationOptions vo;
+    vo.imgsz = cfg.imgsz;
+    vo.batch = cfg.batch * 2; // Ultralytics validates with twice the training batch
+    vo.workers = std::min(cfg.workers, 2);
+    vo.conf = float(cfg.conf);
+    vo.iou = float(cfg.iou);
+    vo.maxDet = cfg.maxDet;
+    vo.amp = m_amp;
+    m_validator = std::make_unique<Validator>(m_val, vo);
+
+    m_epochs = cfg.epochs;
+    m_accumulateBase = std::max(int(std::lround(double(cfg.nbs) / cfg.batch)), 1);
+    m_accumulate = m_accumulateBase;
+    const double decay = cfg.weightDecay * cfg.batch * m_accumulateBase / cfg.nbs;
+    m_baseLr = cfg.lr0;
+    m_baseMomentum = cfg.momentum;
+    m_warmupBiasLr = cfg.warmupBiasLr;
+    Optimizer::Kind kind = Optimizer::Kind::SGD;
+    m_optimizerName = cfg.optimizer;
+    if (cfg.optimizer == QLatin1String("auto")) {
+        const int64_t iterations =
+            int64_t(std::ceil(double(m_train.records().size()) / std::max(cfg.batch, cfg.nbs))) *
+            cfg.epochs;
+        if (iterations > 10000) {
+            m_optimizerName = QStringLiteral("SGD");
+            m_baseLr = 0.01;
+            m_baseMomentum = 0.9;
+        } else {
+            m_optimizerName = QStringLiteral("AdamW");
+            m_baseLr = std::round(0.002 * 5.0 / (4.0 + nc) * 1e6) / 1e6;
+            m_baseMomentum = 0.9;
+        }
+        m_warmupBiasLr = 0.0; // Ultralytics: no higher than 0.01 for Adam
+        say(LogLevel::Info, QStringLiteral("optimizer=auto: %1(lr=%2, momentum=%3) chosen for %4 "
+                                           "iterations")
+                                .arg(m_optimizerName, formatG6(m_baseLr), formatG6(m_baseMomentum))
+                                .arg(iterations));
+    }
+    kind = m_optimizerName == QLatin1String("AdamW") ? Optimizer::Kind::AdamW : Optimizer::Kind::SGD;
+    const ParamGroups groups = m_model->parameterGroups();
+    std::vector<Optimizer::Group> og(3);
+    og[0].params = groups.biases;
+    og[1].params = groups.weightsDecay;
+    og[1].weightDecay = decay;
+    og[2].params = groups.normWeights;
+    for (Optimizer::Group &g : og) {
+        g.lr = g.initialLr = m_baseLr;
+        g.momentum = m_baseMomentum;
+    }
+    m_optimizer = std::make_unique<Optimizer>(kind, std::move(og));
+    m_scaler = std::make_unique<GradScaler>(m_amp);
+    LossGains gains;
+    gains.box = cfg.box;
+    gains.cls = cfg.cls;
+    gains.dfl = cfg.dfl;
+    m_criterion = std::make_unique<DetectionLoss>(nc, m_model->strides(), gains, m_model->regMax());
+    m_schedule = std::make_unique<LrSchedule>(cfg.epochs, cfg.lrf, cfg.cosLr);
+    m_warmupIters =
+        cfg.warmupEpochs > 0 ? std::max<int64_t>(std::lround(cfg.warmupEpochs * m_nb), 100) : -1;
+    return true;
+}
+
+bool Trainer::Impl::restoreState(const CheckpointData &state, QString *error)
+{
+    const QJsonObject &meta = state.meta;
+    Result<int> r = loadNamedState(*m_model, state.tensors, "model.", true);
+    if (!r) {
+        *error = r.error();
+        return false;
+    }
+    r = loadNamedState(m_ema->module(), state.tensors, "ema.", true);
+    if (!r) {
+        *error = r.error();
+        return false;
+    }
+    std::map<std::string, torch::Tensor> optim;
+    std::map<std::string, torch::Tensor> scaler;
+    for (const auto &[key, tensor] : state.tensors) {
+        if (key.rfind("optim.", 0) == 0)
+            optim[key.substr(6)] = tensor;
+        else if (key.rfind("scaler.", 0) == 0)
+            scaler[key.substr(7)] = tensor;
+    }
+    std::string optimError;
+    if (!m_optimizer->loadStateDict(optim, &optimError)) {
+        *error = QString::fromStdString(optimError);
+        return false;
+    }
+    m_scaler->loadStateDict(scaler);
+    // Gradients accumulated but not yet applied when a mid-epoch stop happened.
+    torch::NoGradGuard noGrad;
+    for (auto &item : m_model->named_parameters(true)) {
+        const auto it = state.tensors.find("grad." + item.key());
+        if (it != state.tensors.end())
+            item.value().mutable_grad() = it->second.to(m_device).clone();
+    }
+    if (const auto it = state.tensors.find("rng.cpu"); it != state.tensors.end())
+    {
+        at::Generator generator = at::detail::getDefaultCPUGenerator();
+        generator.set_state(it->second);
+    }
+
+    m_ema->setUpdates(int64_t(meta.value(QStringLiteral("ema_updates")).toDouble()));
+    m_lastOptStep = int64_t(meta.value(QStringLiteral("last_opt_step")).toDouble());
+    m_startEpoch = meta.value(QStringLiteral("epoch")).toInt();
+    m_startBatch = meta.value(QStringLiteral("batch")).toInt();
+    const QJsonArray partial = meta.value(QStringLiteral("partial_loss_mean")).toArray();
+    for (int k = 0; k < 3 && k < partial.size(); ++k)
+        m_partialMean[k] = partial[k].toDouble();
+    m_history = historyFromJson(meta.value(QStringLiteral("history")).toArray());
+    m_bestFitness = meta.value(QStringLiteral("best_fitness")).toDouble();
+    m_bestEpoch = meta.value(QStringLiteral("best_epoch")).toInt();
+    m_trainSeconds = meta.value(QStringLiteral("train_time")).toDouble();
+    m_resumes = meta.value(QStringLiteral("resumes")).toArray();
+    m_exact = meta.value(QStringLiteral("exact")).toBool(true);
+    m_schedule = std::make_unique<LrSchedule>(
+        meta.value(QStringLiteral("lr_base_epochs")).toInt(cfg.epochs), cfg.lrf, cfg.cosLr);
+    m_schedule->extensionsFromJson(meta.value(QStringLiteral("lr_extensions")).toArray());
+    // The optimizer's base values chosen by optimizer=auto are kept, not chosen again: the number
+    // of iterations (and so the choice) changes when epochs are raised.
+    const QJsonObject opt = meta.value(QStringLiteral("optimizer")).toObject();
+    m_optimizerName = opt.value(QStringLiteral("name")).toString(m_optimizerName);
+    m_baseLr = opt.value(QStringLiteral("lr")).toDouble(m_baseLr);
+    m_baseMomentum = opt.value(QStringLiteral("momentum")).toDouble(m_baseMomentum);
+    m_warmupBiasLr = opt.value(QStringLiteral("warmup_bias_lr")).toDouble(m_warmupBiasLr);
+    for (Optimizer::Group &g : m_optimizer->groups()) {
+        g.initialLr = m_baseLr;
+        g.momentum = m_baseMomentum;
+    }
+    if (m_schedule->epochs() < m_epochs)
+        m_schedule->extend(m_startEpoch, m_epochs);
+    return true;
+}
+
+QJsonObject Trainer::Impl::baseMeta(const QString &kind, int completedEpochs, int batchInEpoch) const
+{
+    QJsonObject meta;
+    meta.insert(QStringLiteral("format"), 1);
+    meta.insert(QStringLiteral("app"), QStringLiteral("YoloDeck"));
+    meta.insert(QStringLiteral("app_version"), QStringLiteral(YOLODECK_VERSION));
+    meta.insert(QStringLiteral("torch_version"), QStringLiteral(TORCH_VERSION));
+    meta.insert(QStringLiteral("kind"), kind);
+    meta.insert(QStringLiteral("epoch"), completedEpochs);
+    meta.insert(QStringLiteral("batch"), batchInEpoch);
+    meta.insert(QStringLiteral("epochs"), m_epochs);
+    meta.insert(QStringLiteral("batches_per_epoch"), m_nb);
+    meta.insert(QStringLiteral("global_step"), double(int64_t(completedEpochs) * m_nb + batchInEpoch));
+    meta.insert(QStringLiteral("model"),
+                QJsonObject{{QStringLiteral("scale"), m_scale.name},
+                            {QStringLiteral("nc"), m_model->nc()},
+                            {QStringLiteral("imgsz"), cfg.imgsz},
+                            {QStringLiteral("parameters"), double(m_model->parameterCount())}});
+    QJsonArray names;
+    for (const QString &n : m_train.names())
+        names.append(n);
+    meta.insert(QStringLiteral("names"), names);
+    meta.insert(QStringLiteral("dataset"),
+                QJsonObject{{QStringLiteral("yaml"), m_data.yamlPath},
+                            {QStringLiteral("train_fingerprint"), m_train.fingerprint()},
+                            {QStringLiteral("val_fingerprint"), m_val.fingerprint()},
+                            {QStringLiteral("train_images"), int(m_train.records().size())},
+                            {QStringLiteral("val_images"), int(m_val.records().size())}});
+    meta.insert(QStringLiteral("config"), cfg.toJson());
+    meta.insert(QStringLiteral("history"), historyToJson(m_history));
+    meta.insert(QStringLiteral("best_fitness"), m_bestFitness);
+    meta.insert(QStringLiteral("best_epoch"), m_bestEpoch);
+    meta.insert(QStringLiteral("epochs_without_improvement"),
+                m_history.empty() ? 0 : int(m_history.back().epoch) - m_bestEpoch);
+    meta.insert(QStringLiteral("train_time"), m_trainSeconds);
+    meta.insert(QStringLiteral("world_size"), 1);
+    meta.insert(QStringLiteral("threads"), m_threads);
+    meta.insert(QStringLiteral("device"), describeDevice(m_device));
+    meta.insert(QStringLiteral("created"),
+                QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs));
+    meta.insert(QStringLiteral("exact"), m_exact);
+    meta.insert(QStringLiteral("mode"), m_mode);
+    if (!m_fineTunedFrom.isEmpty())
+        meta.insert(QStringLiteral("fine_tuned_from"), m_fineTunedFrom);
+    meta.insert(QStringLiteral("resumes"), m_resumes);
+    meta.insert(QStringLiteral("run_dir"), m_log->runDir());
+    meta.insert(QStringLiteral("metrics"), m_lastMetrics);
+    meta.insert(QStringLiteral("fitness"), m_lastFitness);
+    meta.insert(QStringLiteral("fitness_weights"),
+                QJsonObject{{QStringLiteral("mAP50"), cfg.fitnessMap50},
+                            {QStringLiteral("mAP50-95"), cfg.fitnessMap5095}});
+    meta.insert(QStringLiteral("optimizer"),
+                QJsonObject{{QStringLiteral("name"), m_optimizerName},
+                            {QStringLiteral("lr"), m_baseLr},
+                            {QStringLiteral("momentum"), m_baseMomentum},
+                            {QStringLiteral("warmup_bias_lr"), m_warmupBiasLr}});
+    meta.insert(QStringLiteral("lr_base_epochs"), m_schedule->baseEpochs());
+    meta.insert(QStringLiteral("lr_extensions"), m_schedule->extensionsToJson());
+    return meta;
+}
+
+CheckpointData Trainer::Impl::fullState(int completedEpochs, int batchInEpoch) const
+{
+    CheckpointData state;
+    state.meta = baseMeta(QStringLiteral("full"), completedEpochs, batchInEpoch);
+    state.meta.insert(QStringLiteral("ema_updates"), double(m_ema->updates()));
+    state.meta.insert(QStringLiteral("last_opt_step"), double(m_lastOptStep));
+    state.meta.insert(QStringLiteral("partial_loss_mean"), toJsonArray(m_partialMean));
+    state.tensors = namedState(*m_model, "model.");
+    for (auto &[k, v] : namedState(m_ema->module(), "ema."))
+        state.tensors[k] = v;
+    for (auto &[k, v] : m_optimizer->stateDict())
+        state.tensors["optim." + k] = v;
+    for (auto &[k, v] : m_scaler->stateDict())
+        state.tensors["scaler." + k] = v;
+    for (const auto &item : m_model->named_parameters(true)) {
+        if (item.value().grad().defined() && m_lastOptStep != int64_t(completedEpochs) * m_nb + batchInEpoch - 1)
+            state.tensors["grad." + item.key()] = item.value().grad();
+    }
+    state.tensors["rng.cpu"] = at::detail::getDefaultCPUGenerator().get_state();
+    return state;
+}
+
+void Trainer::Impl::saveCheckpoint(const QString &fileName, const CheckpointData &state)
+{
+    const QString path = m_log->weightsDir() + QLatin1Char('/') + fileName;
+    m_writer->submit(path, state);
+}
+
+void Trainer::Impl::applyLearningRate(int64_t ni, int epoch)
+{
+    const double factor = m_schedule->factor(epoch);
+    std::vector<Optimizer::Group> &groups = m_optimizer->groups();
+    if (ni <= m_warmupIters) {
+        // Warmup (Ultralytics): accumulation ramps from 1 to nbs/batch, the bias LR falls from
+        // warmup_bias_lr and the other groups rise from 0 to lr0·lf(epoch); momentum rises from
+        // warmup_momentum.
+        const double x1 = double(m_warmupIters);
+        m_accumulate = std::max(
+            1, int(std::lround(interp(double(ni), 0, x1, 1.0, double(cfg.nbs) / cfg.batch))));
+        for (size_t j = 0; j < groups.size(); ++j) {
+            groups[j].lr = interp(double(ni), 0, x1, j == 0 ? m_warmupBiasLr : 0.0,
+                                  groups[j].initialLr * factor);
+            if (m_optimizer->kind() == Optimizer::Kind::SGD)
+                groups[j].momentum = interp(double(ni), 0, x1, cfg.warmupMomentum, m_baseMomentum);
+        }
+    } else {
+        m_accumulate = m_accumulateBase;
+        for (Optimizer::Group &g : groups) {
+            g.lr = g.initialLr * factor;
+            g.momentum = m_baseMomentum;
+        }
+    }
+}
+
+void Trainer::Impl::optimizerStep()
+{
+    const bool finite = m_scaler->unscaleAndCheck(m_trainable);
+    if (finite) {
+        torch::nn::utils::clip_grad_norm_(m_trainable, kMaxGradNorm);
+        m_optimizer->step();
+    }
+    m_scaler->update(finite);
+    m_optimizer->zeroGrad();
+    if (finite)
+        m_ema->update(*m_model);
+    else
+        say(LogLevel::Warning, QStringLiteral("non-finite gradients: optimizer step skipped"));
+}
+
+void Trainer::Impl::waitWhilePaused()
+{
+    while (paused.load() && !stopRequested.load())
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+void Trainer::Impl::stripFinalCheckpoints()
+{
+    // best.pt and last.pt become weights-only (EMA, fp16) as Ultralytics does; the final epochN.pt
+    // stays full, so "train 50 more epochs" always works.
+    for (const QString &name : {QStringLiteral("best.pt"), QStringLiteral("last.pt")}) {
+        const QString path = m_log->weightsDir() + QLatin1Char('/') + name;
+        if (!QFileInfo::exists(path))
+            continue;
+        Result<CheckpointData> full = loadCheckpoint(path);
+        if (!full) {
+            say(LogLevel::Warning, full.error());
+            continue;
+        }
+        CheckpointData weights;
+        weights.meta = full.value().meta;
+        weights.meta.insert(QStringLiteral("kind"), QStringLiteral("weights"));
+        weights.meta.insert(QStringLiteral("stripped_from"), QStringLiteral("full"));
+        for (const auto &[key, tensor] : full.value().tensors) {
+            if (key.rfind("ema.", 0) != 0)
+                continue;
+            const std::string name = "model." + key.substr(4);
+            weights.tensors[name] = tensor.is_floating_point() ? tensor.to(torch::kHalf) : tensor;
+        }
+        const Status saved = saveCheckpointAtomically(path, weights);
+        if (!saved)
+            say(LogLevel::Warning, saved.error());
+    }
+}
+
+RunFinished Trainer::Impl::runUnchecked()
+{
+    QString error;
+    if (plan) {
+        if (plan->mode != ResumePlan::Mode::Continue && plan->mode != ResumePlan::Mode::Branch)
+            return fail(plan->summary());
+        cfg = plan->config;
+        m_exact = plan->exact;
+        m_mode = plan->mode == ResumePlan::Mode::Continue ? QStringLiteral("resume")
+                                                          : QStringLiteral("branch");
+    }
+    const Status valid = cfg.validate();
+    if (!valid)
+        return fail(valid.error());
+
+    // The run folder comes first so that every message of the set-up lands in events.jsonl.
+    QString runDir;
+    if (plan) {
+        runDir = plan->runDir;
+        QDir().mkpath(runDir + QStringLiteral("/weights"));
+    } else {
+        const Result<QString> created = RunLog::createRunDir(cfg.project, cfg.name, cfg.existOk);
+        if (!created)
+            return fail(created.error());
+        runDir = created.value();
+    }
+    m_log = std::make_unique<RunLog>(runDir);
+    m_writer = std::make_unique<CheckpointWriter>();
+    m_writer->setErrorHandler([this](const QString &path, const QString &message) {
+        // Earlier checkpoints are untouched by a failed write (atomic rename): training goes on.
+        say(LogLevel::Error, QStringLiteral("checkpoint not saved: %1: %2").arg(path, message));
+        if (m_observer) {
+            CheckpointSaved saved;
+            saved.path = path;
+            saved.ok = false;
+            saved.error = message;
+            m_observer->checkpointSaved(saved);
+        }
+    });
+    m_writer->setCompletionHandler([this](const QString &path, double ms) {
+        Result<QJsonObject> meta = readCheckpointMeta(path);
+        CheckpointSaved saved;
+        saved.path = path;
+        saved.writeMs = ms;
+        if (meta) {
+            saved.kind = meta.value().value(QStringLiteral("kind")).toString();
+            saved.epoch = meta.value().value(QStringLiteral("epoch")).toInt();
+            saved.batch = meta.value().value(QStringLiteral("batch")).toInt();
+        }
+        m_log->appendEvent(QStringLiteral("checkpoint"),
+                           {{QStringLiteral("path"), path},
+                            {QStringLiteral("epoch"), saved.epoch},
+                            {QStringLiteral("batch"), saved.batch},
+                            {QStringLiteral("ms"), ms}});
+        if (m_observer)
+            m_observer->checkpointSaved(saved);
+    });
+
+    m_epochs = cfg.epochs;
+    if (!setUp(&error))
+        return fail(error);
+
+    if (plan) {
+        Result<CheckpointData> state = loadCheckpoint(plan->checkpoint);
+        if (!state)
+            return fail(state.error());
+        if (!restoreState(state.value(), &error))
+            return fail(QStringLiteral("%1: %2").arg(plan->checkpoint, error));
+        m_resumes.append(QJsonObject{{QStringLiteral("from"), plan->checkpoint},
+                                     {QStringLiteral("epoch"), m_startEpoch},
+                                     {QStringLiteral("batch"), m_startBatch},
+                                     {QStringLiteral("mode"), m_mode},
+                                     {QStringLiteral("exact"), plan->exact},
+                                     {QStringLiteral("wall"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate)}});
+        if (!plan->exact)
+            m_exact = false;
+        say(LogLevel::Info, plan->summary());
+    }
+    const Status argsWritten = m_log->writeArgs(cfg.toYaml());
+    if (!argsWritten)
+        return fail(argsWritten.error());
+    m_log->writeResults(m_history);
+
+    RunStarted started;
+    started.runDir = m_log->runDir();
+    started.device = describeDevice(m_device);
+    started.modelName = QStringLiteral("YOLOv8%1").arg(m_scale.name);
+    started.parameters = m_model->parameterCount();
+    started.nc = m_model->nc();
+    started.epochs = m_epochs;
+    started.startEpoch = m_startEpoch;
+    started.startBatch = m_startBatch;
+    started.batchesPerEpoch = m_nb;
+    started.trainImages = int(m_train.records().size());
+    started.valImages = int(m_val.records().size());
+    started.threads = m_threads;
+    started.workers = cfg.workers;
+    started.mode = m_mode;
+    started.exact = m_exact;
+    started.history = m_history;
+    m_log->appendEvent(QStringLiteral("run_start"),
+                       {{QStringLiteral("mode"), m_mode},
+                        {QStringLiteral("epochs"), m_epochs},
+                        {QStringLiteral("start_epoch"), m_startEpoch},
+                        {QStringLiteral("start_batch"), m_startBatch},
+                        {QStringLiteral("batches_per_epoch"), m_nb},
+                        {QStringLiteral("device"), started.device},
+                        {QStringLiteral("model"), started.modelName},
+                        {QStringLiteral("exact"), m_exact}});
+    if (m_observer)
+        m_observer->runStarted(started);
+
+    RunFinished done;
+    done.runDir = m_log->runDir();
+    int consecutiveNonFinite = 0;
+    QElapsedTimer sessionTimer;
+    sessionTimer.start();
+    int64_t sessionBatches = 0;
+    double sessionBatchSeconds = 0;
+
+    for (int epoch = m_startEpoch; epoch < m_epochs; ++epoch) {
+        QElapsedTimer epochTimer;
+        epochTimer.start();
+        const bool mosaic = epoch < m_epochs - cfg.closeMosaic;
+        if (epoch == m_epochs - cfg.closeMosaic && epoch > 0)
+            say(LogLevel::Info, QStringLiteral("Closing dataloader mosaic for the last %1 epochs")
+                                    .arg(cfg.closeMosaic));
+        const int firstBatch = epoch == m_startEpoch ? m_startBatch : 0;
+        std::array<double, 3> mean = epoch == m_startEpoch ? m_partialMean : std::array<double, 3>{};
+        m_loader->startEpoch(epoch, mosaic, firstBatch);
+        m_model->train();
+        QElapsedTimer stepTimer;
+        stepTimer.start();
+        int i = firstBatch;
+        while (std::optional<Batch> batch = m_loader->next()) {
+            const int64_t ni = int64_t(i) + int64_t(m_nb) * epoch;
+            applyLearningRate(ni, epoch);
+
+            const torch::Tensor images = batch->images.to(m_device, /*non_blocking=*/true);
+            const torch::Tensor targets = batch->targets.to(m_device);
+            std::optional<DetectionLoss::Output> computed;
+            {
+                const AutocastScope autocast(m_amp);
+                computed = (*m_criterion)(m_model->forward(images), targets, cfg.imgsz);
+            }
+            DetectionLoss::Output &loss = *computed;
+
+            const torch::Tensor items = loss.items.to(torch::kCPU, torch::kFloat64);
+            const bool finite = torch::isfinite(loss.total.detach()).item<bool>();
+            std::array<double, 3> batchLoss{items[0].item<double>(), items[1].item<double>(),
+                                            items[2].item<double>()};
+            if (finite) {
+                consecutiveNonFinite = 0;
+                m_scaler->scaleLoss(loss.total).backward();
+                if (ni - m_lastOptStep >= m_accumulate) {
+                    optimizerStep();
+                    m_lastOptStep = ni;
+                }
+                // Ultralytics' running mean: tloss = (tloss * i + items) / (i + 1).
+                for (int k = 0; k < 3; ++k)
+                    mean[k] = (mean[k] * i + batchLoss[k]) / (i + 1);
+            } else {
+                // A non-finite loss never reaches the weights, the EMA or a checkpoint.
+                ++consecutiveNonFinite;
+                say(LogLevel::Warning,
+                    QStringLiteral("epoch %1 batch %2: non-finite loss, step skipped")
+                        .arg(epoch + 1)
+                        .arg(i + 1));
+                if (consecutiveNonFinite >= kMaxConsecutiveNonFinite) {
+                    m_writer->flush();
+                    return fail(QStringLiteral("stopped after %1 non-finite losses in a row; the "
+                                               "last good checkpoint is %2/last.pt")
+                                    .arg(kMaxConsecutiveNonFinite)
+                                    .arg(m_log->weightsDir()));
+                }
+            }
+            for (int k = 0; k < 3; ++k)
+                m_lastLr[k] = m_optimizer->groups()[k].lr;
+
+            const double stepSeconds = stepTimer.nsecsElapsed() / 1e9;
+            stepTimer.restart();
+            m_trainSeconds += stepSeconds;
+            ++sessionBatches;
+            sessionBatchSeconds += stepSeconds;
+            ++i;
+
+            BatchProgress progress;
+            progress.epoch = epoch + 1;
+            progress.epochs = m_epochs;
+            progress.batch = i;
+            progress.batches = m_nb;
+            progress.globalStep = ni + 1;
+            progress.loss = batchLoss;
+            progress.meanLoss = mean;
+            progress.lr = m_lastLr;
+            progress.instances = int(batch->targets.size(0));
+            progress.imagesPerSecond = stepSeconds > 0 ? batch->images.size(0) / stepSeconds : 0;
+            progress.dataWaitShare =
+                stepSeconds > 0 ? std::min(1.0, batch->waitMs / 1000.0 / stepSeconds) : 0;
+            progress.stepMs = stepSeconds * 1000.0;
+            const double perBatch = sessionBatchSeconds / double(sessionBatches);
+            progress.etaSeconds = perBatch * (double(m_epochs - epoch) * m_nb - i);
+            progress.skipped = !finite;
+            m_log->appendEvent(QStringLiteral("batch"),
+                               {{QStringLiteral("epoch"), progress.epoch},
+                                {QStringLiteral("batch"), progress.batch},
+                                {QStringLiteral("batches"), m_nb},
+                                {QStringLiteral("step"), double(progress.globalStep)},
+                                {QStringLiteral("loss"), toJsonArray(batchLoss)},
+                                {QStringLiteral("lr"), toJsonArray(m_lastLr)},
+                                {QStringLiteral("ips"), progress.imagesPerSecond},
+                                {QStringLiteral("wait"), progress.dataWaitShare}});
+            if (m_observer)
+                m_observer->batchFinished(progress);
+
+            waitWhilePaused();
+            stepTimer.restart(); // a pause is not training time
+            if (stopRequested.load() && i < m_nb) {
+                // Mid-epoch stop: last.pt holds this exact batch position (DESIGN.md §3).
+                m_partialMean = mean;
+                const CheckpointData state = fullState(epoch, i);
+                saveCheckpoint(QStringLiteral("last.pt"), state);
+                m_writer->flush();
+                say(LogLevel::Info,
+                    QStringLiteral("Stopped at epoch %1 batch %2/%3; resume with resume=%4")
+                        .arg(epoch + 1)
+                        .arg(i)
+                        .arg(m_nb)
+                        .arg(m_log->weightsDir() + QStringLiteral("/last.pt")));
+                done.stopped = true;
+                done.epochsDone = epoch;
+                done.bestFitness = m_bestFitness;
+                done.bestEpoch = m_bestEpoch;
+                done.message = QStringLiteral("stopped by the user at epoch %1, batch %2")
+                                   .arg(epoch + 1)
+                                   .arg(i);
+                m_log->appendEvent(QStringLiteral("run_end"),
+                                   {{QStringLiteral("stopped"), true},
+                                    {QStringLiteral("epoch"), epoch},
+                                    {QStringLiteral("batch"), i}});
+                if (m_observer)
+                    m_observer->runFinished(done);
+                return done;
+            }
+        }
+        m_partialMean = {};
+
+        // Epoch end: validation of the EMA model, history, checkpoints.
+        const bool finalEpoch = epoch + 1 == m_epochs;
+        EpochRecord record;
+        record.epoch = epoch + 1;
+        record.trainLoss = mean;
+        record.lr = m_lastLr;
+        ValidationOutput val;
+        if (cfg.val || finalEpoch) {
+            val = m_validator->run(*m_emaModel, m_device, m_criterion.get(), [&](int b, int n) {
+                if (m_observer)
+                    m_observer->validationProgress({epoch + 1, b, n});
+            });
+            record.precision = val.metrics.precision;
+            record.recall = val.metrics.recall;
+            record.map50 = val.metrics.map50;
+            record.map50_95 = val.metrics.map50_95;
+            record.valLoss = val.loss;
+        }
+        record.fitness = cfg.fitnessMap50 * record.map50 + cfg.fitnessMap5095 * record.map50_95;
+        m_trainSeconds += val.seconds;
+        record.time = m_trainSeconds;
+        m_history.push_back(record);
+        m_log->writeResults(m_history);
+
+        const bool isBest = m_history.size() == 1 || m_bestEpoch == 0 || record.fitness > m_bestFitness;
+        if (isBest) {
+            m_bestFitness = record.fitness;
+            m_bestEpoch = record.epoch;
+        }
+        m_lastFitness = record.fitness;
+        m_lastMetrics = QJsonObject{{QStringLiteral("metrics/precision(B)"), record.precision},
+                                    {QStringLiteral("metrics/recall(B)"), record.recall},
+                                    {QStringLiteral("metrics/mAP50(B)"), record.map50},
+                                    {QStringLiteral("metrics/mAP50-95(B)"), record.map50_95}};
+        const int sinceBest = record.epoch - m_bestEpoch;
+        const bool earlyStop = cfg.patience > 0 && sinceBest >= cfg.patience && !finalEpoch;
+
+        EpochFinished finished;
+        finished.record = record;
+        finished.epochs = m_epochs;
+        finished.isBest = isBest;
+        finished.epochSeconds = epochTimer.nsecsElapsed() / 1e9;
+        finished.patienceLeft = std::max(0, cfg.patience - sinceBest);
+        QJsonObject ev = record.toJson();
+        ev.insert(QStringLiteral("best"), isBest);
+        ev.insert(QStringLiteral("epoch_seconds"), finished.epochSeconds);
+        m_log->appendEvent(QStringLiteral("epoch"), ev);
+        if (m_observer)
+            m_observer->epochFinished(finished);
+
+        const CheckpointData state = fullState(epoch + 1, 0);
+        saveCheckpoint(QStringLiteral("last.pt"), state);
+        if (isBest)
+            saveCheckpoint(QStringLiteral("best.pt"), state);
+        if ((cfg.savePeriod > 0 && (epoch + 1) % cfg.savePeriod == 0) || finalEpoch || earlyStop)
+            saveCheckpoint(QStringLiteral("epoch%1.pt").arg(epoch + 1), state);
+
+        if (finalEpoch || earlyStop) {
+            if (!val.metrics.perClass.empty())
+                say(LogLevel::Info, formatMetricsTable(val.metrics));
+        }
+        if (earlyStop) {
+            say(LogLevel::Info, QStringLiteral("Stopping training early: no improvement in the last "
+                                               "%1 epochs. Best results at epoch %2.")
+                                    .arg(cfg.patience)
+                                    .arg(m_bestEpoch));
+            done.earlyStopped = true;
+            break;
+        }
+        if (stopRequested.load()) {
+            done.stopped = true;
+            break;
+        }
+    }
+
+    m_writer->flush();
+    if (!done.stopped && cfg.strip)
+        stripFinalCheckpoints();
+    done.epochsDone = int(m_history.size());
+    done.bestFitness = m_bestFitness;
+    done.bestEpoch = m_bestEpoch;
+    done.message = QStringLiteral("%1 epochs completed in %2 h. Results saved to %3")
+                       .arg(done.epochsDone)
+                       .arg(m_trainSeconds / 3600.0, 0, 'f', 3)
+                       .arg(m_log->runDir());
+    m_log->appendEvent(QStringLiteral("run_end"),
+                       {{QStringLiteral("epochs_done"), done.epochsDone},
+                        {QStringLiteral("stopped"), done.stopped},
+                        {QStringLiteral("early_stopped"), done.earlyStopped},
+                        {QStringLiteral("best_epoch"), m_bestEpoch}});
+    if (m_observer)
+        m_observer->runFinished(done);
+    return done;
+}
+
+Trainer::Trainer(TrainConfig config)
+    : d(std::make_unique<Impl>(std::move(config)))
+{
+}
+
+Trainer::Trainer(ResumePlan plan)
+    : d(std::make_unique<Impl>(plan.config))
+{
+    d->plan = std::move(plan);
+}
+
+Trainer::~Trainer() = default;
+
+RunFinished Trainer::run(TrainingObserver *observer) { return d->run(observer); }
+void Trainer::requestStop() { d->stopRequested.store(true); }
+void Trainer::setPaused(bool paused) { d->paused.store(paused); }
+bool Trainer::isPaused() const { return d->paused.load(); }
+
+} // namespace yolodeck

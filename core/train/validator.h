@@ -1,0 +1,59 @@
+#pragma once
+
+#include "core/data/batchloader.h"
+#include "core/data/dataset.h"
+#include "core/eval/detectionmetrics.h"
+#include "core/model/detectionloss.h"
+#include "core/model/yolomodel.h"
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <memory>
+
+namespace yolodeck {
+
+struct ValidationOutput
+{
+    DetectionMetrics metrics;
+    std::array<double, 3> loss{}; // mean over batches: box, cls, dfl (gains applied)
+    int images = 0;
+    double seconds = 0;
+    double imagesPerSecond = 0; // forward + decode + NMS + matching
+};
+
+struct ValidationOptions
+{
+    int imgsz = 640;
+    int batch = 16;
+    int workers = 2;
+    float conf = 0.001f; // Ultralytics' validation defaults (REFERENCE.md)
+    float iou = 0.7f;
+    int maxDet = 300;
+    bool amp = false;
+};
+
+// Runs a model over a split with letterboxed images, no augmentation: NMS, boxes mapped back to
+// the original image, metrics as REFERENCE.md defines them, and the loss when a criterion is given.
+class Validator
+{
+public:
+    Validator(const Dataset &dataset, ValidationOptions options);
+    ~Validator();
+
+    using Progress = std::function<void(int batch, int batches)>;
+    ValidationOutput run(YoloModelImpl &model, const torch::Device &device,
+                         const DetectionLoss *criterion, const Progress &progress = {},
+                         const std::atomic<bool> *cancel = nullptr);
+
+private:
+    const Dataset &m_dataset;
+    ValidationOptions m_options;
+    std::unique_ptr<BatchLoader> m_loader;
+};
+
+// Maps NMS output [n, 6] (letterboxed pixels) to detections in original-image pixels.
+std::vector<Detection> toOriginalDetections(const torch::Tensor &dets, const Letterbox &letterbox);
+std::vector<GroundTruth> groundTruthOf(const ImageRecord &record);
+
+} // namespace yolodeck
