@@ -28,6 +28,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <thread>
 
 namespace yolodeck {
@@ -86,6 +87,7 @@ public:
     std::optional<ResumePlan> plan;
     std::atomic<bool> stopRequested{false};
     std::atomic<bool> paused{false};
+    std::function<bool(int, int)> nanInjector;
 
 private:
     RunFinished runUnchecked();
@@ -139,7 +141,8 @@ private:
     int64_t m_lastOptStep = -1;
     int m_startEpoch = 0;
     int m_startBatch = 0;
-    std::array<double, 3> m_partialMean{}; // running mean of the interrupted epoch
+    std::array<double, 3> m_partialMean{}; // running mean of the interrupted epoch ...
+    int m_partialCount = 0;                // ... over this many finite batches
     History m_history;
     double m_bestFitness = 0;
     int m_bestEpoch = 0;
@@ -448,6 +451,7 @@ bool Trainer::Impl::restoreState(const CheckpointData &state, QString *error)
     const QJsonArray partial = meta.value(QStringLiteral("partial_loss_mean")).toArray();
     for (int k = 0; k < 3 && k < partial.size(); ++k)
         m_partialMean[k] = partial[k].toDouble();
+    m_partialCount = meta.value(QStringLiteral("partial_loss_count")).toInt(m_startBatch);
     m_history = historyFromJson(meta.value(QStringLiteral("history")).toArray());
     m_bestFitness = meta.value(QStringLiteral("best_fitness")).toDouble();
     m_bestEpoch = meta.value(QStringLiteral("best_epoch")).toInt();
@@ -541,6 +545,7 @@ CheckpointData Trainer::Impl::fullState(int completedEpochs, int batchInEpoch) c
     state.meta.insert(QStringLiteral("ema_updates"), double(m_ema->updates()));
     state.meta.insert(QStringLiteral("last_opt_step"), double(m_lastOptStep));
     state.meta.insert(QStringLiteral("partial_loss_mean"), toJsonArray(m_partialMean));
+    state.meta.insert(QStringLiteral("partial_loss_count"), m_partialCount);
     state.tensors = namedState(*m_model, "model.");
     for (auto &[k, v] : namedState(m_ema->module(), "ema."))
         state.tensors[k] = v;
@@ -767,6 +772,7 @@ RunFinished Trainer::Impl::runUnchecked()
                                     .arg(cfg.closeMosaic));
         const int firstBatch = epoch == m_startEpoch ? m_startBatch : 0;
         std::array<double, 3> mean = epoch == m_startEpoch ? m_partialMean : std::array<double, 3>{};
+        int meanCount = epoch == m_startEpoch ? m_partialCount : 0;
         m_loader->startEpoch(epoch, mosaic, firstBatch);
         m_model->train();
         QElapsedTimer stepTimer;
@@ -784,6 +790,8 @@ RunFinished Trainer::Impl::runUnchecked()
                 computed = (*m_criterion)(m_model->forward(images), targets, cfg.imgsz);
             }
             DetectionLoss::Output &loss = *computed;
+            if (nanInjector && nanInjector(epoch + 1, i + 1))
+                loss.total = loss.total * std::numeric_limits<double>::quiet_NaN();
 
             const torch::Tensor items = loss.items.to(torch::kCPU, torch::kFloat64);
             const bool finite = torch::isfinite(loss.total.detach()).item<bool>();
@@ -796,9 +804,11 @@ RunFinished Trainer::Impl::runUnchecked()
                     optimizerStep();
                     m_lastOptStep = ni;
                 }
-                // Ultralytics' running mean: tloss = (tloss * i + items) / (i + 1).
+                // Ultralytics' running mean, tloss = (tloss * i + items) / (i + 1), over the
+                // batches whose loss was finite (all of them, normally: then n == i).
                 for (int k = 0; k < 3; ++k)
-                    mean[k] = (mean[k] * i + batchLoss[k]) / (i + 1);
+                    mean[k] = (mean[k] * meanCount + batchLoss[k]) / (meanCount + 1);
+                ++meanCount;
             } else {
                 // A non-finite loss never reaches the weights, the EMA or a checkpoint.
                 ++consecutiveNonFinite;
@@ -858,6 +868,7 @@ RunFinished Trainer::Impl::runUnchecked()
             if (stopRequested.load() && i < m_nb) {
                 // Mid-epoch stop: last.pt holds this exact batch position (DESIGN.md §3).
                 m_partialMean = mean;
+                m_partialCount = meanCount;
                 const CheckpointData state = fullState(epoch, i);
                 saveCheckpoint(QStringLiteral("last.pt"), state);
                 m_writer->flush();
@@ -884,6 +895,9 @@ RunFinished Trainer::Impl::runUnchecked()
             }
         }
         m_partialMean = {};
+        m_partialCount = 0;
+        if (meanCount == 0)
+            mean.fill(std::numeric_limits<double>::quiet_NaN()); // no finite batch this epoch
 
         // Epoch end: validation of the EMA model, history, checkpoints.
         const bool finalEpoch = epoch + 1 == m_epochs;
@@ -997,5 +1011,9 @@ RunFinished Trainer::run(TrainingObserver *observer) { return d->run(observer); 
 void Trainer::requestStop() { d->stopRequested.store(true); }
 void Trainer::setPaused(bool paused) { d->paused.store(paused); }
 bool Trainer::isPaused() const { return d->paused.load(); }
+void Trainer::setNonFiniteLossInjector(std::function<bool(int, int)> predicate)
+{
+    d->nanInjector = std::move(predicate);
+}
 
 } // namespace yolodeck

@@ -6,6 +6,7 @@
 #include "core/train/trainingobserver.h"
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 namespace yolodeck {
@@ -34,6 +35,10 @@ public:
     void requestStop();
     void setPaused(bool paused);
     bool isPaused() const;
+
+    // Fault injection for tests: when the predicate returns true for (epoch, batch), both 1-based,
+    // that batch's loss is made NaN, as a diverging run or a corrupt sample would.
+    void setNonFiniteLossInjector(std::function<bool(int epoch, int batch)> predicate);
 
 private:
     class Impl;
