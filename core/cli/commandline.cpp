@@ -32,8 +32,8 @@
 
 #include <atomic>
 #include <cmath>
-#include <thread>
 #include <mutex>
+#include <thread>
 #include <unistd.h>
 
 namespace yolodeck {
@@ -51,8 +51,8 @@ Result<KeyValues> parseKeys(const QStringList &args, const QStringList &allowed)
     for (const QString &a : args) {
         const int eq = a.indexOf(QLatin1Char('='));
         if (eq <= 0)
-            return Result<KeyValues>::fail(
-                QStringLiteral("'%1' is not key=value (valid keys: %2)").arg(a, allowed.join(QLatin1Char(' '))));
+            return Result<KeyValues>::fail(QStringLiteral("'%1' is not key=value (valid keys: %2)")
+                                               .arg(a, allowed.join(QLatin1Char(' '))));
         const QString key = a.left(eq).trimmed();
         if (!allowed.contains(key)) {
             return Result<KeyValues>::fail(QStringLiteral("unknown key '%1'; valid keys: %2")
@@ -70,10 +70,11 @@ Result<int> intKey(const KeyValues &keys, const QString &key, int fallback, int 
     bool ok = false;
     const int v = keys.value(key).toInt(&ok);
     if (!ok || v < min || v > max)
-        return Result<int>::fail(QStringLiteral("%1=%2 is not valid: expected a whole number in %3..%4")
-                                     .arg(key, keys.value(key))
-                                     .arg(min)
-                                     .arg(max));
+        return Result<int>::fail(
+            QStringLiteral("%1=%2 is not valid: expected a whole number in %3..%4")
+                .arg(key, keys.value(key))
+                .arg(min)
+                .arg(max));
     return Result<int>::ok(v);
 }
 
@@ -84,8 +85,8 @@ Result<double> doubleKey(const KeyValues &keys, const QString &key, double fallb
     bool ok = false;
     const double v = keys.value(key).toDouble(&ok);
     if (!ok || v < 0 || v > 1)
-        return Result<double>::fail(
-            QStringLiteral("%1=%2 is not valid: expected a number in 0..1").arg(key, keys.value(key)));
+        return Result<double>::fail(QStringLiteral("%1=%2 is not valid: expected a number in 0..1")
+                                        .arg(key, keys.value(key)));
     return Result<double>::ok(v);
 }
 
@@ -111,14 +112,14 @@ public:
         : m_out(out)
         , m_err(err)
         , m_interactive(interactive)
-    {
-    }
+    {}
 
     void runStarted(const RunStarted &s) override
     {
         std::lock_guard<std::mutex> lock(m_mutex);
-        m_out << QStringLiteral("YoloDeck %1 · %2 · %3 classes · %4 parameters · %5 (%6 threads, %7 "
-                                "workers)\n")
+        m_out << QStringLiteral(
+                     "YoloDeck %1 · %2 · %3 classes · %4 parameters · %5 (%6 threads, %7 "
+                     "workers)\n")
                      .arg(QStringLiteral(YOLODECK_VERSION), s.modelName)
                      .arg(s.nc)
                      .arg(s.parameters)
@@ -154,7 +155,8 @@ public:
         std::lock_guard<std::mutex> lock(m_mutex);
         constexpr int width = 20;
         const int filled = p.batches > 0 ? width * p.batch / p.batches : 0;
-        const QString bar = QString(filled, QLatin1Char('#')) + QString(width - filled, QLatin1Char('.'));
+        const QString bar =
+            QString(filled, QLatin1Char('#')) + QString(width - filled, QLatin1Char('.'));
         m_out << QStringLiteral("\r%1 %2 %3 %4 [%5] %6/%7 %8 img/s ETA %9   ")
                      .arg(QStringLiteral("%1/%2").arg(p.epoch).arg(p.epochs), 9)
                      .arg(p.meanLoss[0], 9, 'f', 4)
@@ -197,7 +199,8 @@ public:
                      .arg(r.recall, 7, 'f', 3)
                      .arg(r.map50, 6, 'f', 3)
                      .arg(r.map50_95, 9, 'f', 3)
-                     .arg(QStringLiteral("%1s%2").arg(e.epochSeconds, 0, 'f', 1)
+                     .arg(QStringLiteral("%1s%2")
+                              .arg(e.epochSeconds, 0, 'f', 1)
                               .arg(e.isBest ? QStringLiteral("  best") : QString()));
         m_out.flush();
     }
@@ -220,7 +223,8 @@ public:
             m_out << text << '\n';
             m_out.flush();
         } else {
-            m_err << (level == LogLevel::Warning ? QStringLiteral("WARNING ") : QStringLiteral("ERROR "))
+            m_err << (level == LogLevel::Warning ? QStringLiteral("WARNING ")
+                                                 : QStringLiteral("ERROR "))
                   << text << '\n';
             m_err.flush();
         }
@@ -237,7 +241,9 @@ public:
         }
         m_out << f.message << '\n';
         if (f.bestEpoch > 0)
-            m_out << QStringLiteral("Best epoch %1 (fitness %2)\n").arg(f.bestEpoch).arg(formatG6(f.bestFitness));
+            m_out << QStringLiteral("Best epoch %1 (fitness %2)\n")
+                         .arg(f.bestEpoch)
+                         .arg(formatG6(f.bestFitness));
         m_out.flush();
     }
 
@@ -286,8 +292,7 @@ QJsonObject metricsToJson(const DetectionMetrics &m, double w50, double w5095)
 CommandLine::CommandLine(QTextStream &out, QTextStream &err)
     : m_out(out)
     , m_err(err)
-{
-}
+{}
 
 void CommandLine::requestStop()
 {
@@ -299,18 +304,19 @@ int CommandLine::usage(int code)
 {
     QTextStream &s = code == 0 ? m_out : m_err;
     s << QStringLiteral(
-        "usage: yolodeck-cli MODE key=value ...\n"
-        "  train  data=Y model=n|s|m|l|x|tiny|FILE.pt epochs=100 imgsz=640 batch=16 ...\n"
-        "         resume=true|FILE [epochs=N] [force=true]   continue a run exactly\n"
-        "  val    model=W data=Y [imgsz= batch= conf= iou= device=]\n"
-        "  val    data=Y predictions=DIR [split=val|test|train]   score saved YOLO txt predictions\n"
-        "  predict model=W source=IMAGE|DIR [conf=0.25 iou=0.7 imgsz=]\n"
-        "  info   model=n|...|FILE.pt [nc=80] [imgsz=640]\n"
-        "  synth  out=DIR [train=128 val=32 imgsz=96 classes=3 seed=0]\n"
-        "  checkpoints RUN_DIR\n"
-        "  inspect FILE [hash=true]\n"
-        "  version\n"
-        "Training keys (Ultralytics names and defaults): %1\n")
+             "usage: yolodeck-cli MODE key=value ...\n"
+             "  train  data=Y model=n|s|m|l|x|tiny|FILE.pt epochs=100 imgsz=640 batch=16 ...\n"
+             "         resume=true|FILE [epochs=N] [force=true]   continue a run exactly\n"
+             "  val    model=W data=Y [imgsz= batch= conf= iou= device=]\n"
+             "  val    data=Y predictions=DIR [split=val|test|train]   score saved YOLO txt "
+             "predictions\n"
+             "  predict model=W source=IMAGE|DIR [conf=0.25 iou=0.7 imgsz=]\n"
+             "  info   model=n|...|FILE.pt [nc=80] [imgsz=640]\n"
+             "  synth  out=DIR [train=128 val=32 imgsz=96 classes=3 seed=0]\n"
+             "  checkpoints RUN_DIR\n"
+             "  inspect FILE [hash=true]\n"
+             "  version\n"
+             "Training keys (Ultralytics names and defaults): %1\n")
              .arg(TrainConfig::keys().join(QLatin1Char(' ')));
     s.flush();
     return code;
@@ -322,7 +328,8 @@ int CommandLine::run(const QStringList &arguments)
         return usage(2);
     const QString mode = arguments.first();
     const QStringList args = arguments.mid(1);
-    if (mode == QLatin1String("help") || mode == QLatin1String("--help") || mode == QLatin1String("-h"))
+    if (mode == QLatin1String("help") || mode == QLatin1String("--help") ||
+        mode == QLatin1String("-h"))
         return usage(0);
     if (mode == QLatin1String("version") || mode == QLatin1String("--version")) {
         m_out << QStringLiteral("yolodeck-cli %1 (LibTorch %2)\n")
@@ -345,7 +352,8 @@ int CommandLine::run(const QStringList &arguments)
         if (mode == QLatin1String("inspect"))
             return inspect(args);
     } catch (const c10::Error &e) {
-        m_err << QStringLiteral("ERROR LibTorch: %1\n").arg(QString::fromStdString(e.what_without_backtrace()));
+        m_err << QStringLiteral("ERROR LibTorch: %1\n")
+                     .arg(QString::fromStdString(e.what_without_backtrace()));
         return 1;
     } catch (const std::exception &e) {
         m_err << QStringLiteral("ERROR %1\n").arg(QString::fromStdString(e.what()));
@@ -409,12 +417,12 @@ int CommandLine::train(const QStringList &args)
 
 int CommandLine::val(const QStringList &args)
 {
-    const Result<KeyValues> parsed =
-        parseKeys(args, {QStringLiteral("model"), QStringLiteral("data"), QStringLiteral("imgsz"),
-                         QStringLiteral("batch"), QStringLiteral("conf"), QStringLiteral("iou"),
-                         QStringLiteral("max_det"), QStringLiteral("device"), QStringLiteral("workers"),
-                         QStringLiteral("threads"), QStringLiteral("project"), QStringLiteral("name"),
-                         QStringLiteral("predictions"), QStringLiteral("split")});
+    const Result<KeyValues> parsed = parseKeys(
+        args, {QStringLiteral("model"), QStringLiteral("data"), QStringLiteral("imgsz"),
+               QStringLiteral("batch"), QStringLiteral("conf"), QStringLiteral("iou"),
+               QStringLiteral("max_det"), QStringLiteral("device"), QStringLiteral("workers"),
+               QStringLiteral("threads"), QStringLiteral("project"), QStringLiteral("name"),
+               QStringLiteral("predictions"), QStringLiteral("split")});
     if (!parsed) {
         m_err << QStringLiteral("ERROR %1\n").arg(parsed.error());
         return 2;
@@ -427,7 +435,8 @@ int CommandLine::val(const QStringList &args)
     const QString splitText = k.value(QStringLiteral("split"), QStringLiteral("val"));
     if (splitText != QLatin1String("val") && splitText != QLatin1String("test") &&
         splitText != QLatin1String("train")) {
-        m_err << QStringLiteral("ERROR split=%1 is not valid: choose one of val, test, train\n").arg(splitText);
+        m_err << QStringLiteral("ERROR split=%1 is not valid: choose one of val, test, train\n")
+                     .arg(splitText);
         return 2;
     }
     const Split split = splitText == QLatin1String("test")    ? Split::Test
@@ -446,9 +455,9 @@ int CommandLine::val(const QStringList &args)
     for (const DataIssue &issue : dataset.value().issues())
         m_err << QStringLiteral("WARNING %1: %2\n").arg(issue.file, issue.reason);
 
-    const Result<QString> runDir = RunLog::createRunDir(
-        k.value(QStringLiteral("project"), QStringLiteral("runs/detect")),
-        k.value(QStringLiteral("name"), QStringLiteral("val")), false);
+    const Result<QString> runDir =
+        RunLog::createRunDir(k.value(QStringLiteral("project"), QStringLiteral("runs/detect")),
+                             k.value(QStringLiteral("name"), QStringLiteral("val")), false);
     if (!runDir) {
         m_err << QStringLiteral("ERROR %1\n").arg(runDir.error());
         return 1;
@@ -483,11 +492,13 @@ int CommandLine::val(const QStringList &args)
         }
         metrics = scored.take();
         json = metricsToJson(metrics, 0.1, 0.9);
-        json.insert(QStringLiteral("predictions"), QFileInfo(k.value(QStringLiteral("predictions"))).absoluteFilePath());
+        json.insert(QStringLiteral("predictions"),
+                    QFileInfo(k.value(QStringLiteral("predictions"))).absoluteFilePath());
     } else {
         if (!k.contains(QStringLiteral("model"))) {
-            m_err << QStringLiteral("ERROR val needs model= (a checkpoint) or predictions= (a folder "
-                                    "of YOLO txt files)\n");
+            m_err << QStringLiteral(
+                "ERROR val needs model= (a checkpoint) or predictions= (a folder "
+                "of YOLO txt files)\n");
             return 2;
         }
         const Result<int> threads = intKey(k, QStringLiteral("threads"), 0, 0, 1024);
@@ -495,14 +506,16 @@ int CommandLine::val(const QStringList &args)
             m_err << QStringLiteral("ERROR %1\n").arg(threads.error());
             return 2;
         }
-        torch::set_num_threads(threads.value() > 0 ? threads.value()
-                                                   : int(std::max(1u, std::thread::hardware_concurrency())));
+        torch::set_num_threads(threads.value() > 0
+                                   ? threads.value()
+                                   : int(std::max(1u, std::thread::hardware_concurrency())));
         const Result<torch::Device> device = selectDevice(k.value(QStringLiteral("device")));
         if (!device) {
             m_err << QStringLiteral("ERROR %1\n").arg(device.error());
             return 2;
         }
-        Result<LoadedModel> loaded = loadModelForInference(k.value(QStringLiteral("model")), device.value());
+        Result<LoadedModel> loaded =
+            loadModelForInference(k.value(QStringLiteral("model")), device.value());
         if (!loaded) {
             m_err << QStringLiteral("ERROR %1\n").arg(loaded.error());
             return 2;
@@ -516,7 +529,8 @@ int CommandLine::val(const QStringList &args)
             return 2;
         }
         ValidationOptions vo;
-        const Result<int> imgsz = intKey(k, QStringLiteral("imgsz"), loaded.value().imgsz, 32, 8192);
+        const Result<int> imgsz =
+            intKey(k, QStringLiteral("imgsz"), loaded.value().imgsz, 32, 8192);
         const Result<int> batch = intKey(k, QStringLiteral("batch"), 16, 1, 4096);
         const Result<int> workers = intKey(k, QStringLiteral("workers"), 2, 0, 64);
         const Result<int> maxDet = intKey(k, QStringLiteral("max_det"), 300, 1, 100000);
@@ -530,7 +544,8 @@ int CommandLine::val(const QStringList &args)
             }
         }
         if (imgsz.value() % 32 != 0) {
-            m_err << QStringLiteral("ERROR imgsz=%1 is not valid: it must be a multiple of 32\n").arg(imgsz.value());
+            m_err << QStringLiteral("ERROR imgsz=%1 is not valid: it must be a multiple of 32\n")
+                         .arg(imgsz.value());
             return 2;
         }
         vo.imgsz = imgsz.value();
@@ -543,14 +558,16 @@ int CommandLine::val(const QStringList &args)
         LossGains gains;
         DetectionLoss criterion(loaded.value().model->nc(), loaded.value().model->strides(), gains,
                                 loaded.value().model->regMax());
-        const ValidationOutput out = validator.run(*loaded.value().model, device.value(), &criterion);
+        const ValidationOutput out =
+            validator.run(*loaded.value().model, device.value(), &criterion);
         metrics = out.metrics;
         json = metricsToJson(metrics, 0.1, 0.9);
         json.insert(QStringLiteral("val/box_loss"), out.loss[0]);
         json.insert(QStringLiteral("val/cls_loss"), out.loss[1]);
         json.insert(QStringLiteral("val/dfl_loss"), out.loss[2]);
         json.insert(QStringLiteral("speed/images_per_second"), out.imagesPerSecond);
-        json.insert(QStringLiteral("model"), QFileInfo(k.value(QStringLiteral("model"))).absoluteFilePath());
+        json.insert(QStringLiteral("model"),
+                    QFileInfo(k.value(QStringLiteral("model"))).absoluteFilePath());
         m_out << QStringLiteral("%1 images in %2 s (%3 images/s including NMS)\n")
                      .arg(out.images)
                      .arg(out.seconds, 0, 'f', 2)
@@ -571,10 +588,10 @@ int CommandLine::val(const QStringList &args)
 
 int CommandLine::predict(const QStringList &args)
 {
-    const Result<KeyValues> parsed =
-        parseKeys(args, {QStringLiteral("model"), QStringLiteral("source"), QStringLiteral("imgsz"),
-                         QStringLiteral("conf"), QStringLiteral("iou"), QStringLiteral("max_det"),
-                         QStringLiteral("device"), QStringLiteral("project"), QStringLiteral("name")});
+    const Result<KeyValues> parsed = parseKeys(
+        args, {QStringLiteral("model"), QStringLiteral("source"), QStringLiteral("imgsz"),
+               QStringLiteral("conf"), QStringLiteral("iou"), QStringLiteral("max_det"),
+               QStringLiteral("device"), QStringLiteral("project"), QStringLiteral("name")});
     if (!parsed) {
         m_err << QStringLiteral("ERROR %1\n").arg(parsed.error());
         return 2;
@@ -608,13 +625,15 @@ int CommandLine::predict(const QStringList &args)
         m_err << QStringLiteral("ERROR %1\n").arg(device.error());
         return 2;
     }
-    Result<LoadedModel> loaded = loadModelForInference(k.value(QStringLiteral("model")), device.value());
+    Result<LoadedModel> loaded =
+        loadModelForInference(k.value(QStringLiteral("model")), device.value());
     if (!loaded) {
         m_err << QStringLiteral("ERROR %1\n").arg(loaded.error());
         return 2;
     }
     const Result<int> imgsz = intKey(k, QStringLiteral("imgsz"), loaded.value().imgsz, 32, 8192);
-    const Result<double> conf = doubleKey(k, QStringLiteral("conf"), 0.25); // Ultralytics' predict default
+    const Result<double> conf =
+        doubleKey(k, QStringLiteral("conf"), 0.25); // Ultralytics' predict default
     const Result<double> iou = doubleKey(k, QStringLiteral("iou"), 0.7);
     const Result<int> maxDet = intKey(k, QStringLiteral("max_det"), 300, 1, 100000);
     for (const QString &e : {imgsz.error(), conf.error(), iou.error(), maxDet.error()}) {
@@ -624,9 +643,9 @@ int CommandLine::predict(const QStringList &args)
         }
     }
     const int size = (imgsz.value() + 31) / 32 * 32;
-    const Result<QString> runDir = RunLog::createRunDir(
-        k.value(QStringLiteral("project"), QStringLiteral("runs/detect")),
-        k.value(QStringLiteral("name"), QStringLiteral("predict")), false);
+    const Result<QString> runDir =
+        RunLog::createRunDir(k.value(QStringLiteral("project"), QStringLiteral("runs/detect")),
+                             k.value(QStringLiteral("name"), QStringLiteral("predict")), false);
     if (!runDir) {
         m_err << QStringLiteral("ERROR %1\n").arg(runDir.error());
         return 1;
@@ -659,18 +678,22 @@ int CommandLine::predict(const QStringList &args)
             nonMaxSuppression(pred, float(conf.value()), float(iou.value()), maxDet.value())[0];
         const std::vector<Detection> found = toOriginalDetections(dets, lb);
         const QString stem = QFileInfo(path).completeBaseName();
-        writePredictionFile(runDir.value() + QStringLiteral("/labels/") + stem + QStringLiteral(".txt"),
+        writePredictionFile(runDir.value() + QStringLiteral("/labels/") + stem +
+                                QStringLiteral(".txt"),
                             found, image.cols, image.rows);
         const int thickness = std::max(1, int(std::lround((image.cols + image.rows) / 2 * 0.003)));
         for (const Detection &d : found) {
-            const cv::Scalar colour((d.cls * 67) % 255, (d.cls * 151 + 80) % 255, (d.cls * 29 + 200) % 255);
+            const cv::Scalar colour((d.cls * 67) % 255, (d.cls * 151 + 80) % 255,
+                                    (d.cls * 29 + 200) % 255);
             cv::rectangle(image, cv::Point(int(d.x1), int(d.y1)), cv::Point(int(d.x2), int(d.y2)),
                           colour, thickness);
-            const QString label = QStringLiteral("%1 %2")
-                                      .arg(d.cls < names.size() ? names[d.cls] : QString::number(d.cls))
-                                      .arg(d.conf, 0, 'f', 2);
-            cv::putText(image, label.toStdString(), cv::Point(int(d.x1), std::max(10, int(d.y1) - 3)),
-                        cv::FONT_HERSHEY_SIMPLEX, 0.4 * thickness, colour, thickness);
+            const QString label =
+                QStringLiteral("%1 %2")
+                    .arg(d.cls < names.size() ? names[d.cls] : QString::number(d.cls))
+                    .arg(d.conf, 0, 'f', 2);
+            cv::putText(image, label.toStdString(),
+                        cv::Point(int(d.x1), std::max(10, int(d.y1) - 3)), cv::FONT_HERSHEY_SIMPLEX,
+                        0.4 * thickness, colour, thickness);
         }
         const QString outPath = runDir.value() + QLatin1Char('/') + stem + QStringLiteral(".jpg");
         cv::imwrite(outPath.toStdString(), image);
@@ -702,10 +725,11 @@ int CommandLine::info(const QStringList &args)
             m_err << QStringLiteral("ERROR %1\n").arg(loaded.error());
             return 2;
         }
-        m_out << loaded.value().model->summary(k.contains(QStringLiteral("imgsz")) ? imgsz.value()
-                                                                                   : loaded.value().imgsz)
+        m_out << loaded.value().model->summary(
+                     k.contains(QStringLiteral("imgsz")) ? imgsz.value() : loaded.value().imgsz)
               << '\n';
-        m_out << QStringLiteral("classes: %1\n").arg(loaded.value().names.join(QStringLiteral(", ")));
+        m_out
+            << QStringLiteral("classes: %1\n").arg(loaded.value().names.join(QStringLiteral(", ")));
         return 0;
     }
     const std::optional<ModelScale> scale = modelScale(model);
@@ -721,9 +745,9 @@ int CommandLine::info(const QStringList &args)
 
 int CommandLine::synth(const QStringList &args)
 {
-    const Result<KeyValues> parsed =
-        parseKeys(args, {QStringLiteral("out"), QStringLiteral("train"), QStringLiteral("val"),
-                         QStringLiteral("imgsz"), QStringLiteral("classes"), QStringLiteral("seed")});
+    const Result<KeyValues> parsed = parseKeys(
+        args, {QStringLiteral("out"), QStringLiteral("train"), QStringLiteral("val"),
+               QStringLiteral("imgsz"), QStringLiteral("classes"), QStringLiteral("seed")});
     if (!parsed) {
         m_err << QStringLiteral("ERROR %1\n").arg(parsed.error());
         return 2;
@@ -740,7 +764,8 @@ int CommandLine::synth(const QStringList &args)
     const Result<int> imgsz = intKey(k, QStringLiteral("imgsz"), o.imgsz, 32, 4096);
     const Result<int> classes = intKey(k, QStringLiteral("classes"), o.classes, 1, 40);
     const Result<int> seed = intKey(k, QStringLiteral("seed"), 0, 0, 2147483647);
-    for (const QString &e : {train.error(), val.error(), imgsz.error(), classes.error(), seed.error()}) {
+    for (const QString &e :
+         {train.error(), val.error(), imgsz.error(), classes.error(), seed.error()}) {
         if (!e.isEmpty()) {
             m_err << QStringLiteral("ERROR %1\n").arg(e);
             return 2;

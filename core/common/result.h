@@ -10,8 +10,7 @@ namespace yolodeck {
 // The outcome of an operation that can fail for reasons a user can act on (a bad file, an
 // incompatible checkpoint, a wrong config key): either a value or a message naming the problem.
 // Expected failures travel as values; exceptions are kept for programming errors.
-template <typename T>
-class Result
+template <typename T> class Result
 {
 public:
     static Result ok(T value)
@@ -42,9 +41,11 @@ private:
 
 // For operations that return nothing but can fail.
 struct Done
-{
-};
+{};
 using Status = Result<Done>;
-inline Status okStatus() { return Status::ok(Done{}); }
+inline Status okStatus()
+{
+    return Status::ok(Done{});
+}
 
 } // namespace yolodeck

@@ -14,8 +14,8 @@ namespace yolodeck {
 // log, the checkpoint's history and the window's charts.
 struct EpochRecord
 {
-    int epoch = 0;      // 1-based, as in results.csv
-    double time = 0;    // cumulative training seconds, kept across resumes
+    int epoch = 0;                     // 1-based, as in results.csv
+    double time = 0;                   // cumulative training seconds, kept across resumes
     std::array<double, 3> trainLoss{}; // box, cls, dfl (gains applied), mean over the epoch
     double precision = 0;
     double recall = 0;

@@ -33,9 +33,18 @@ Result<QString> RunLog::createRunDir(const QString &project, const QString &name
     return Result<QString>::ok(QDir::cleanPath(dir));
 }
 
-QString RunLog::weightsDir() const { return m_runDir + QStringLiteral("/weights"); }
-QString RunLog::resultsPath() const { return m_runDir + QStringLiteral("/results.csv"); }
-QString RunLog::eventsPath() const { return m_runDir + QStringLiteral("/events.jsonl"); }
+QString RunLog::weightsDir() const
+{
+    return m_runDir + QStringLiteral("/weights");
+}
+QString RunLog::resultsPath() const
+{
+    return m_runDir + QStringLiteral("/results.csv");
+}
+QString RunLog::eventsPath() const
+{
+    return m_runDir + QStringLiteral("/events.jsonl");
+}
 
 Status RunLog::writeArgs(const QString &yaml)
 {
@@ -76,7 +85,8 @@ Result<History> RunLog::readResults(const QString &csvPath)
     QTextStream in(&file);
     const QStringList header = in.readLine().split(QLatin1Char(','));
     if (!header.contains(QStringLiteral("epoch")))
-        return Result<History>::fail(QStringLiteral("%1: not a results.csv (no epoch column)").arg(csvPath));
+        return Result<History>::fail(
+            QStringLiteral("%1: not a results.csv (no epoch column)").arg(csvPath));
     History history;
     int lineNumber = 1;
     while (!in.atEnd()) {

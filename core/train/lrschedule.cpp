@@ -11,8 +11,7 @@ LrSchedule::LrSchedule(int epochs, double lrf, bool cosine)
     : m_epochs(epochs)
     , m_lrf(lrf)
     , m_cosine(cosine)
-{
-}
+{}
 
 double LrSchedule::baseFactor(int epoch) const
 {

@@ -18,9 +18,9 @@ public:
 
     // "Train to newEpochs": only valid when newEpochs > epochs() and fromEpoch <= epochs().
     void extend(int fromEpoch, int newEpochs);
-    int epochs() const;     // the end of the schedule, extensions included
+    int epochs() const;                         // the end of the schedule, extensions included
     int baseEpochs() const { return m_epochs; } // the schedule the run started with
-    double factor(int epoch) const; // epoch 0-based, as torch's LambdaLR counts
+    double factor(int epoch) const;             // epoch 0-based, as torch's LambdaLR counts
 
     QJsonArray extensionsToJson() const;
     void extensionsFromJson(const QJsonArray &json);

@@ -26,7 +26,8 @@ Result<int> loadNamedState(torch::nn::Module &module,
     auto copyInto = [&](const std::string &name, torch::Tensor &target) -> QString {
         const auto it = tensors.find(prefix + name);
         if (it == tensors.end())
-            return strict ? QStringLiteral("missing tensor %1").arg(QString::fromStdString(prefix + name))
+            return strict ? QStringLiteral("missing tensor %1")
+                                .arg(QString::fromStdString(prefix + name))
                           : QString();
         if (it->second.sizes() != target.sizes()) {
             return strict ? QStringLiteral("tensor %1 has shape %2, the model expects %3")

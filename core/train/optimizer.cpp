@@ -68,8 +68,7 @@ void Optimizer::step()
                 const double bias1 = 1.0 - std::pow(beta1, double(s.step));
                 const double bias2 = 1.0 - std::pow(m_beta2, double(s.step));
                 const double stepSize = g.lr / bias1;
-                const torch::Tensor denom =
-                    (s.expAvgSq.sqrt() / std::sqrt(bias2)).add_(m_eps);
+                const torch::Tensor denom = (s.expAvgSq.sqrt() / std::sqrt(bias2)).add_(m_eps);
                 p.addcdiv_(s.expAvg, denom, -stepSize);
             }
         }

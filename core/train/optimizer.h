@@ -15,7 +15,11 @@ namespace yolodeck {
 class Optimizer
 {
 public:
-    enum class Kind { SGD, AdamW };
+    enum class Kind
+    {
+        SGD,
+        AdamW
+    };
 
     struct Group
     {

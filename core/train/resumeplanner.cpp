@@ -30,8 +30,9 @@ QString ResumePlan::modeName() const
 
 QString ResumePlan::summary() const
 {
-    const QString where = info.batch > 0 ? QStringLiteral("epoch %1, batch %2").arg(info.epoch + 1).arg(info.batch)
-                                         : QStringLiteral("the end of epoch %1").arg(info.epoch);
+    const QString where =
+        info.batch > 0 ? QStringLiteral("epoch %1, batch %2").arg(info.epoch + 1).arg(info.batch)
+                       : QStringLiteral("the end of epoch %1").arg(info.epoch);
     QString text;
     switch (mode) {
     case Mode::Continue:
@@ -113,7 +114,8 @@ ResumePlan ResumePlanner::plan(const QString &checkpoint, const QMap<QString, QS
         return plan;
     }
 
-    const Result<TrainConfig> stored = TrainConfig::fromJson(meta.value(QStringLiteral("config")).toObject());
+    const Result<TrainConfig> stored =
+        TrainConfig::fromJson(meta.value(QStringLiteral("config")).toObject());
     plan.config = stored.value();
     plan.config.resume = QStringLiteral("false");
     const TrainConfig original = plan.config;
@@ -140,7 +142,8 @@ ResumePlan ResumePlanner::plan(const QString &checkpoint, const QMap<QString, QS
         if (mathKeys.contains(it.key())) {
             if (!force) {
                 refusedKeys << QStringLiteral("%1 (%2 -> %3)")
-                                   .arg(it.key(), plan.config.value(it.key()), probe.value(it.key()));
+                                   .arg(it.key(), plan.config.value(it.key()),
+                                        probe.value(it.key()));
                 continue;
             }
             plan.overridden << it.key();
@@ -194,11 +197,14 @@ ResumePlan ResumePlanner::plan(const QString &checkpoint, const QMap<QString, QS
         const Result<Dataset> val = Dataset::scan(data.value(), Split::Val);
         if (!train || !val) {
             plan.problems << (train ? val.error() : train.error());
-        } else if (train.value().fingerprint() != ds.value(QStringLiteral("train_fingerprint")).toString() ||
-                   val.value().fingerprint() != ds.value(QStringLiteral("val_fingerprint")).toString()) {
-            plan.warnings << QStringLiteral("the dataset's image lists changed since the checkpoint "
-                                            "(%1 train / %2 val images now, %3 / %4 then): the "
-                                            "resume cannot be exact")
+        } else if (train.value().fingerprint() !=
+                       ds.value(QStringLiteral("train_fingerprint")).toString() ||
+                   val.value().fingerprint() !=
+                       ds.value(QStringLiteral("val_fingerprint")).toString()) {
+            plan.warnings << QStringLiteral(
+                                 "the dataset's image lists changed since the checkpoint "
+                                 "(%1 train / %2 val images now, %3 / %4 then): the "
+                                 "resume cannot be exact")
                                  .arg(train.value().records().size())
                                  .arg(val.value().records().size())
                                  .arg(ds.value(QStringLiteral("train_images")).toInt())
@@ -220,10 +226,10 @@ ResumePlan ResumePlanner::plan(const QString &checkpoint, const QMap<QString, QS
         plan.warnings << QStringLiteral("LibTorch %1 -> %2: results may differ in the last bits")
                              .arg(torchThen, QLatin1String(TORCH_VERSION));
     } else if (appThen != QLatin1String(YOLODECK_VERSION)) {
-        plan.warnings << QStringLiteral("YoloDeck %1 -> %2").arg(appThen, QLatin1String(YOLODECK_VERSION));
+        plan.warnings
+            << QStringLiteral("YoloDeck %1 -> %2").arg(appThen, QLatin1String(YOLODECK_VERSION));
     } else {
-        plan.checks << QStringLiteral("same YoloDeck %1 and LibTorch %2")
-                           .arg(appThen, torchThen);
+        plan.checks << QStringLiteral("same YoloDeck %1 and LibTorch %2").arg(appThen, torchThen);
     }
     const int threadsThen = meta.value(QStringLiteral("threads")).toInt();
     if (plan.config.threads == 0 && threadsThen > 0) {
@@ -258,7 +264,8 @@ Result<QString> ResumePlanner::newestLastCheckpoint(const QString &projectDir)
 {
     QString newest;
     QDateTime newestTime;
-    QDirIterator it(projectDir, {QStringLiteral("last.pt")}, QDir::Files, QDirIterator::Subdirectories);
+    QDirIterator it(projectDir, {QStringLiteral("last.pt")}, QDir::Files,
+                    QDirIterator::Subdirectories);
     while (it.hasNext()) {
         const QString path = it.next();
         const QFileInfo info(path);
@@ -268,8 +275,8 @@ Result<QString> ResumePlanner::newestLastCheckpoint(const QString &projectDir)
         }
     }
     if (newest.isEmpty())
-        return Result<QString>::fail(
-            QStringLiteral("resume=true: no last.pt found under %1").arg(QDir(projectDir).absolutePath()));
+        return Result<QString>::fail(QStringLiteral("resume=true: no last.pt found under %1")
+                                         .arg(QDir(projectDir).absolutePath()));
     return Result<QString>::ok(newest);
 }
 

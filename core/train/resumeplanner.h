@@ -14,7 +14,8 @@ namespace yolodeck {
 // CLI can print it and the window can show it in the drop dialog (DESIGN.md §4).
 struct ResumePlan
 {
-    enum class Mode {
+    enum class Mode
+    {
         Continue, // the newest state of its run: continue in the same run folder
         Branch,   // an older state: a new folder <name>-from-e<N> with the history 1..N
         FineTune, // a weights-only file: a new run that starts from its weights

@@ -32,37 +32,48 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 const std::vector<KeySpec> &specs()
 {
     static const std::vector<KeySpec> table = {
-        {"model", &TrainConfig::model, 0, 0, "", "model scale (n s m l x tiny) or a .pt to fine-tune from"},
+        {"model", &TrainConfig::model, 0, 0, "",
+         "model scale (n s m l x tiny) or a .pt to fine-tune from"},
         {"data", &TrainConfig::data, 0, 0, "", "path to data.yaml"},
         {"epochs", &TrainConfig::epochs, 1, 100000, "", "number of epochs to train"},
-        {"patience", &TrainConfig::patience, 0, 100000, "", "epochs without improvement before stopping early"},
+        {"patience", &TrainConfig::patience, 0, 100000, "",
+         "epochs without improvement before stopping early"},
         {"batch", &TrainConfig::batch, 1, 4096, "", "images per batch"},
         {"imgsz", &TrainConfig::imgsz, 32, 8192, "", "training image size (multiple of 32)"},
-        {"save_period", &TrainConfig::savePeriod, -1, 100000, "", "save epochN.pt every N epochs (-1 = off)"},
+        {"save_period", &TrainConfig::savePeriod, -1, 100000, "",
+         "save epochN.pt every N epochs (-1 = off)"},
         {"cache", &TrainConfig::cache, 0, 0, "false ram", "keep decoded images in memory"},
-        {"device", &TrainConfig::device, 0, 0, "", "cpu, cuda, cuda:N or N (empty = CUDA if present)"},
+        {"device", &TrainConfig::device, 0, 0, "",
+         "cpu, cuda, cuda:N or N (empty = CUDA if present)"},
         {"workers", &TrainConfig::workers, 0, 64, "", "data loader threads"},
-        {"threads", &TrainConfig::threads, 0, 1024, "", "LibTorch intra-op threads (0 = all cores)"},
+        {"threads", &TrainConfig::threads, 0, 1024, "",
+         "LibTorch intra-op threads (0 = all cores)"},
         {"project", &TrainConfig::project, 0, 0, "", "folder that holds the runs"},
         {"name", &TrainConfig::name, 0, 0, "", "run name (project/name)"},
-        {"exist_ok", &TrainConfig::existOk, 0, 0, "", "reuse project/name instead of numbering a new one"},
+        {"exist_ok", &TrainConfig::existOk, 0, 0, "",
+         "reuse project/name instead of numbering a new one"},
         {"optimizer", &TrainConfig::optimizer, 0, 0, "auto SGD AdamW", "optimizer"},
         {"seed", &TrainConfig::seed, 0, 2147483647, "", "random seed"},
-        {"deterministic", &TrainConfig::deterministic, 0, 0, "", "deterministic algorithms (bit-exact resume on CUDA)"},
+        {"deterministic", &TrainConfig::deterministic, 0, 0, "",
+         "deterministic algorithms (bit-exact resume on CUDA)"},
         {"cos_lr", &TrainConfig::cosLr, 0, 0, "", "cosine learning-rate schedule"},
-        {"close_mosaic", &TrainConfig::closeMosaic, 0, 100000, "", "turn mosaic off for the last N epochs"},
+        {"close_mosaic", &TrainConfig::closeMosaic, 0, 100000, "",
+         "turn mosaic off for the last N epochs"},
         {"resume", &TrainConfig::resume, 0, 0, "", "true (newest last.pt) or a checkpoint path"},
         {"amp", &TrainConfig::amp, 0, 0, "", "mixed precision (CUDA only)"},
         {"val", &TrainConfig::val, 0, 0, "", "validate after every epoch"},
-        {"strip", &TrainConfig::strip, 0, 0, "", "strip best.pt/last.pt to weights when training ends"},
+        {"strip", &TrainConfig::strip, 0, 0, "",
+         "strip best.pt/last.pt to weights when training ends"},
         {"force", &TrainConfig::force, 0, 0, "", "allow overrides that change the math on resume"},
         {"lr0", &TrainConfig::lr0, 0, 10, "", "initial learning rate"},
         {"lrf", &TrainConfig::lrf, 0, 1, "", "final learning rate as a fraction of lr0"},
         {"momentum", &TrainConfig::momentum, 0, 1, "", "SGD momentum / Adam beta1"},
         {"weight_decay", &TrainConfig::weightDecay, 0, 1, "", "weight decay"},
-        {"warmup_epochs", &TrainConfig::warmupEpochs, 0, 1000, "", "warmup epochs (fractions allowed)"},
+        {"warmup_epochs", &TrainConfig::warmupEpochs, 0, 1000, "",
+         "warmup epochs (fractions allowed)"},
         {"warmup_momentum", &TrainConfig::warmupMomentum, 0, 1, "", "initial warmup momentum"},
-        {"warmup_bias_lr", &TrainConfig::warmupBiasLr, 0, 10, "", "initial warmup bias learning rate"},
+        {"warmup_bias_lr", &TrainConfig::warmupBiasLr, 0, 10, "",
+         "initial warmup bias learning rate"},
         {"box", &TrainConfig::box, 0, 1000, "", "box loss gain"},
         {"cls", &TrainConfig::cls, 0, 1000, "", "class loss gain"},
         {"dfl", &TrainConfig::dfl, 0, 1000, "", "distribution focal loss gain"},
@@ -81,8 +92,10 @@ const std::vector<KeySpec> &specs()
         {"conf", &TrainConfig::conf, 0, 1, "", "validation confidence threshold"},
         {"iou", &TrainConfig::iou, 0, 1, "", "validation NMS IoU threshold"},
         {"max_det", &TrainConfig::maxDet, 1, 100000, "", "maximum detections per image"},
-        {"fitness_map50", &TrainConfig::fitnessMap50, 0, 1, "", "weight of mAP50 in fitness (best.pt)"},
-        {"fitness_map5095", &TrainConfig::fitnessMap5095, 0, 1, "", "weight of mAP50-95 in fitness (best.pt)"},
+        {"fitness_map50", &TrainConfig::fitnessMap50, 0, 1, "",
+         "weight of mAP50 in fitness (best.pt)"},
+        {"fitness_map5095", &TrainConfig::fitnessMap5095, 0, 1, "",
+         "weight of mAP50-95 in fitness (best.pt)"},
     };
     return table;
 }
@@ -230,11 +243,13 @@ Status TrainConfig::validate() const
         return Status::fail(QStringLiteral("data= is required (path to a data.yaml)"));
     if (imgsz % 32 != 0) {
         return Status::fail(
-            QStringLiteral("imgsz=%1 is not valid: it must be a multiple of 32 (the largest stride)")
+            QStringLiteral(
+                "imgsz=%1 is not valid: it must be a multiple of 32 (the largest stride)")
                 .arg(imgsz));
     }
     if (name.contains(QLatin1Char('/')) || name.isEmpty())
-        return Status::fail(QStringLiteral("name=%1 is not valid: use a plain folder name").arg(name));
+        return Status::fail(
+            QStringLiteral("name=%1 is not valid: use a plain folder name").arg(name));
     if (!device.isEmpty()) {
         static const QRegularExpression pattern(QStringLiteral("^(cpu|cuda|cuda:\\d+|\\d+)$"));
         if (!pattern.match(device).hasMatch()) {
@@ -250,9 +265,12 @@ QString TrainConfig::toYaml() const
     QString out;
     for (const auto &[key, text] : items()) {
         const bool needsQuotes = text.isEmpty() || text.contains(QLatin1Char(':')) ||
-                                 text.contains(QLatin1Char('#')) || text.startsWith(QLatin1Char(' '));
+                                 text.contains(QLatin1Char('#')) ||
+                                 text.startsWith(QLatin1Char(' '));
         out += key + QStringLiteral(": ") +
-               (needsQuotes ? QLatin1Char('\'') + QString(text).replace(QLatin1Char('\''), QStringLiteral("''")) + QLatin1Char('\'')
+               (needsQuotes ? QLatin1Char('\'') +
+                                  QString(text).replace(QLatin1Char('\''), QStringLiteral("''")) +
+                                  QLatin1Char('\'')
                             : text) +
                QLatin1Char('\n');
     }
@@ -300,25 +318,44 @@ QStringList TrainConfig::mathKeys()
 {
     // Everything that changes which numbers the run computes. epochs is absent on purpose: it may
     // be raised on resume ("train 50 more"); device/workers/project/name/val do not change weights.
-    return {QStringLiteral("model"),         QStringLiteral("data"),
-            QStringLiteral("batch"),         QStringLiteral("imgsz"),
-            QStringLiteral("optimizer"),     QStringLiteral("seed"),
-            QStringLiteral("cos_lr"),        QStringLiteral("close_mosaic"),
-            QStringLiteral("lr0"),           QStringLiteral("lrf"),
-            QStringLiteral("momentum"),      QStringLiteral("weight_decay"),
-            QStringLiteral("warmup_epochs"), QStringLiteral("warmup_momentum"),
-            QStringLiteral("warmup_bias_lr"), QStringLiteral("box"),
-            QStringLiteral("cls"),           QStringLiteral("dfl"),
-            QStringLiteral("nbs"),           QStringLiteral("hsv_h"),
-            QStringLiteral("hsv_s"),         QStringLiteral("hsv_v"),
-            QStringLiteral("degrees"),       QStringLiteral("translate"),
-            QStringLiteral("scale"),         QStringLiteral("shear"),
-            QStringLiteral("perspective"),   QStringLiteral("flipud"),
-            QStringLiteral("fliplr"),        QStringLiteral("mosaic"),
-            QStringLiteral("amp"),           QStringLiteral("threads"),
-            QStringLiteral("deterministic"), QStringLiteral("conf"),
-            QStringLiteral("iou"),           QStringLiteral("max_det"),
-            QStringLiteral("fitness_map50"), QStringLiteral("fitness_map5095")};
+    return {QStringLiteral("model"),
+            QStringLiteral("data"),
+            QStringLiteral("batch"),
+            QStringLiteral("imgsz"),
+            QStringLiteral("optimizer"),
+            QStringLiteral("seed"),
+            QStringLiteral("cos_lr"),
+            QStringLiteral("close_mosaic"),
+            QStringLiteral("lr0"),
+            QStringLiteral("lrf"),
+            QStringLiteral("momentum"),
+            QStringLiteral("weight_decay"),
+            QStringLiteral("warmup_epochs"),
+            QStringLiteral("warmup_momentum"),
+            QStringLiteral("warmup_bias_lr"),
+            QStringLiteral("box"),
+            QStringLiteral("cls"),
+            QStringLiteral("dfl"),
+            QStringLiteral("nbs"),
+            QStringLiteral("hsv_h"),
+            QStringLiteral("hsv_s"),
+            QStringLiteral("hsv_v"),
+            QStringLiteral("degrees"),
+            QStringLiteral("translate"),
+            QStringLiteral("scale"),
+            QStringLiteral("shear"),
+            QStringLiteral("perspective"),
+            QStringLiteral("flipud"),
+            QStringLiteral("fliplr"),
+            QStringLiteral("mosaic"),
+            QStringLiteral("amp"),
+            QStringLiteral("threads"),
+            QStringLiteral("deterministic"),
+            QStringLiteral("conf"),
+            QStringLiteral("iou"),
+            QStringLiteral("max_det"),
+            QStringLiteral("fitness_map50"),
+            QStringLiteral("fitness_map5095")};
 }
 
 } // namespace yolodeck

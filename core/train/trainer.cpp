@@ -78,8 +78,7 @@ class Trainer::Impl
 public:
     explicit Impl(TrainConfig c)
         : cfg(std::move(c))
-    {
-    }
+    {}
 
     RunFinished run(TrainingObserver *observer);
 
@@ -136,7 +135,7 @@ private:
 
     // Progress: everything here is saved in a full checkpoint.
     int m_epochs = 0;
-    int m_nb = 0;             // batches per epoch
+    int m_nb = 0; // batches per epoch
     int64_t m_warmupIters = -1;
     int64_t m_lastOptStep = -1;
     int m_startEpoch = 0;
@@ -178,7 +177,7 @@ RunFinished Trainer::Impl::fail(const QString &message)
     done.epochsDone = int(m_history.size());
     if (m_log)
         m_log->appendEvent(QStringLiteral("run_end"), {{QStringLiteral("failed"), true},
-                                                        {QStringLiteral("message"), message}});
+                                                       {QStringLiteral("message"), message}});
     if (m_observer)
         m_observer->runFinished(done);
     return done;
@@ -202,7 +201,8 @@ bool Trainer::Impl::setUp(QString *error)
 {
     // Threads: Debian's LibTorch runs on one thread unless told; the count is part of the state
     // because 1 and 2 intra-op threads give different bits (DESIGN.md §4).
-    m_threads = cfg.threads > 0 ? cfg.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    m_threads =
+        cfg.threads > 0 ? cfg.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(m_threads);
 
     const Result<torch::Device> device = selectDevice(cfg.device);
@@ -244,14 +244,15 @@ bool Trainer::Impl::setUp(QString *error)
         for (const DataIssue &issue : scanned.value().issues())
             say(LogLevel::Warning, QStringLiteral("%1: %2").arg(issue.file, issue.reason));
         const DatasetSummary s = scanned.value().summary();
-        say(LogLevel::Info, QStringLiteral("%1: %2 images, %3 instances, backgrounds %4, skipped %5, "
-                                           "repaired %6")
-                                .arg(splitName(split))
-                                .arg(s.images)
-                                .arg(s.instances)
-                                .arg(s.backgrounds)
-                                .arg(s.skipped)
-                                .arg(s.repaired));
+        say(LogLevel::Info,
+            QStringLiteral("%1: %2 images, %3 instances, backgrounds %4, skipped %5, "
+                           "repaired %6")
+                .arg(splitName(split))
+                .arg(s.images)
+                .arg(s.instances)
+                .arg(s.backgrounds)
+                .arg(s.skipped)
+                .arg(s.repaired));
         (split == Split::Train ? m_train : m_val) = scanned.take();
     }
 
@@ -266,8 +267,10 @@ bool Trainer::Impl::setUp(QString *error)
             return false;
         }
         initial = loaded.take();
-        const QString scaleName =
-            initial.meta.value(QStringLiteral("model")).toObject().value(QStringLiteral("scale")).toString();
+        const QString scaleName = initial.meta.value(QStringLiteral("model"))
+                                      .toObject()
+                                      .value(QStringLiteral("scale"))
+                                      .toString();
         const std::optional<ModelScale> s = modelScale(scaleName);
         if (!s) {
             *error = QStringLiteral("%1: meta.json names no known model scale").arg(cfg.model);
@@ -281,7 +284,8 @@ bool Trainer::Impl::setUp(QString *error)
                                       .toString();
         const std::optional<ModelScale> s = modelScale(scaleName);
         if (!s) {
-            *error = QStringLiteral("%1: meta.json names no known model scale").arg(plan->checkpoint);
+            *error =
+                QStringLiteral("%1: meta.json names no known model scale").arg(plan->checkpoint);
             return false;
         }
         m_scale = *s;
@@ -380,7 +384,8 @@ bool Trainer::Impl::setUp(QString *error)
                                 .arg(m_optimizerName, formatG6(m_baseLr), formatG6(m_baseMomentum))
                                 .arg(iterations));
     }
-    kind = m_optimizerName == QLatin1String("AdamW") ? Optimizer::Kind::AdamW : Optimizer::Kind::SGD;
+    kind =
+        m_optimizerName == QLatin1String("AdamW") ? Optimizer::Kind::AdamW : Optimizer::Kind::SGD;
     const ParamGroups groups = m_model->parameterGroups();
     std::vector<Optimizer::Group> og(3);
     og[0].params = groups.biases;
@@ -438,8 +443,7 @@ bool Trainer::Impl::restoreState(const CheckpointData &state, QString *error)
         if (it != state.tensors.end())
             item.value().mutable_grad() = it->second.to(m_device).clone();
     }
-    if (const auto it = state.tensors.find("rng.cpu"); it != state.tensors.end())
-    {
+    if (const auto it = state.tensors.find("rng.cpu"); it != state.tensors.end()) {
         at::Generator generator = at::detail::getDefaultCPUGenerator();
         generator.set_state(it->second);
     }
@@ -477,7 +481,8 @@ bool Trainer::Impl::restoreState(const CheckpointData &state, QString *error)
     return true;
 }
 
-QJsonObject Trainer::Impl::baseMeta(const QString &kind, int completedEpochs, int batchInEpoch) const
+QJsonObject Trainer::Impl::baseMeta(const QString &kind, int completedEpochs,
+                                    int batchInEpoch) const
 {
     QJsonObject meta;
     meta.insert(QStringLiteral("format"), 1);
@@ -489,7 +494,8 @@ QJsonObject Trainer::Impl::baseMeta(const QString &kind, int completedEpochs, in
     meta.insert(QStringLiteral("batch"), batchInEpoch);
     meta.insert(QStringLiteral("epochs"), m_epochs);
     meta.insert(QStringLiteral("batches_per_epoch"), m_nb);
-    meta.insert(QStringLiteral("global_step"), double(int64_t(completedEpochs) * m_nb + batchInEpoch));
+    meta.insert(QStringLiteral("global_step"),
+                double(int64_t(completedEpochs) * m_nb + batchInEpoch));
     meta.insert(QStringLiteral("model"),
                 QJsonObject{{QStringLiteral("scale"), m_scale.name},
                             {QStringLiteral("nc"), m_model->nc()},
@@ -554,7 +560,8 @@ CheckpointData Trainer::Impl::fullState(int completedEpochs, int batchInEpoch) c
     for (auto &[k, v] : m_scaler->stateDict())
         state.tensors["scaler." + k] = v;
     for (const auto &item : m_model->named_parameters(true)) {
-        if (item.value().grad().defined() && m_lastOptStep != int64_t(completedEpochs) * m_nb + batchInEpoch - 1)
+        if (item.value().grad().defined() &&
+            m_lastOptStep != int64_t(completedEpochs) * m_nb + batchInEpoch - 1)
             state.tensors["grad." + item.key()] = item.value().grad();
     }
     state.tensors["rng.cpu"] = at::detail::getDefaultCPUGenerator().get_state();
@@ -692,11 +699,10 @@ RunFinished Trainer::Impl::runUnchecked()
             saved.epoch = meta.value().value(QStringLiteral("epoch")).toInt();
             saved.batch = meta.value().value(QStringLiteral("batch")).toInt();
         }
-        m_log->appendEvent(QStringLiteral("checkpoint"),
-                           {{QStringLiteral("path"), path},
-                            {QStringLiteral("epoch"), saved.epoch},
-                            {QStringLiteral("batch"), saved.batch},
-                            {QStringLiteral("ms"), ms}});
+        m_log->appendEvent(QStringLiteral("checkpoint"), {{QStringLiteral("path"), path},
+                                                          {QStringLiteral("epoch"), saved.epoch},
+                                                          {QStringLiteral("batch"), saved.batch},
+                                                          {QStringLiteral("ms"), ms}});
         if (m_observer)
             m_observer->checkpointSaved(saved);
     });
@@ -711,12 +717,13 @@ RunFinished Trainer::Impl::runUnchecked()
             return fail(state.error());
         if (!restoreState(state.value(), &error))
             return fail(QStringLiteral("%1: %2").arg(plan->checkpoint, error));
-        m_resumes.append(QJsonObject{{QStringLiteral("from"), plan->checkpoint},
-                                     {QStringLiteral("epoch"), m_startEpoch},
-                                     {QStringLiteral("batch"), m_startBatch},
-                                     {QStringLiteral("mode"), m_mode},
-                                     {QStringLiteral("exact"), plan->exact},
-                                     {QStringLiteral("wall"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate)}});
+        m_resumes.append(QJsonObject{
+            {QStringLiteral("from"), plan->checkpoint},
+            {QStringLiteral("epoch"), m_startEpoch},
+            {QStringLiteral("batch"), m_startBatch},
+            {QStringLiteral("mode"), m_mode},
+            {QStringLiteral("exact"), plan->exact},
+            {QStringLiteral("wall"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate)}});
         if (!plan->exact)
             m_exact = false;
         say(LogLevel::Info, plan->summary());
@@ -743,15 +750,14 @@ RunFinished Trainer::Impl::runUnchecked()
     started.mode = m_mode;
     started.exact = m_exact;
     started.history = m_history;
-    m_log->appendEvent(QStringLiteral("run_start"),
-                       {{QStringLiteral("mode"), m_mode},
-                        {QStringLiteral("epochs"), m_epochs},
-                        {QStringLiteral("start_epoch"), m_startEpoch},
-                        {QStringLiteral("start_batch"), m_startBatch},
-                        {QStringLiteral("batches_per_epoch"), m_nb},
-                        {QStringLiteral("device"), started.device},
-                        {QStringLiteral("model"), started.modelName},
-                        {QStringLiteral("exact"), m_exact}});
+    m_log->appendEvent(QStringLiteral("run_start"), {{QStringLiteral("mode"), m_mode},
+                                                     {QStringLiteral("epochs"), m_epochs},
+                                                     {QStringLiteral("start_epoch"), m_startEpoch},
+                                                     {QStringLiteral("start_batch"), m_startBatch},
+                                                     {QStringLiteral("batches_per_epoch"), m_nb},
+                                                     {QStringLiteral("device"), started.device},
+                                                     {QStringLiteral("model"), started.modelName},
+                                                     {QStringLiteral("exact"), m_exact}});
     if (m_observer)
         m_observer->runStarted(started);
 
@@ -771,7 +777,8 @@ RunFinished Trainer::Impl::runUnchecked()
             say(LogLevel::Info, QStringLiteral("Closing dataloader mosaic for the last %1 epochs")
                                     .arg(cfg.closeMosaic));
         const int firstBatch = epoch == m_startEpoch ? m_startBatch : 0;
-        std::array<double, 3> mean = epoch == m_startEpoch ? m_partialMean : std::array<double, 3>{};
+        std::array<double, 3> mean =
+            epoch == m_startEpoch ? m_partialMean : std::array<double, 3>{};
         int meanCount = epoch == m_startEpoch ? m_partialCount : 0;
         m_loader->startEpoch(epoch, mosaic, firstBatch);
         m_model->train();
@@ -885,10 +892,9 @@ RunFinished Trainer::Impl::runUnchecked()
                 done.message = QStringLiteral("stopped by the user at epoch %1, batch %2")
                                    .arg(epoch + 1)
                                    .arg(i);
-                m_log->appendEvent(QStringLiteral("run_end"),
-                                   {{QStringLiteral("stopped"), true},
-                                    {QStringLiteral("epoch"), epoch},
-                                    {QStringLiteral("batch"), i}});
+                m_log->appendEvent(QStringLiteral("run_end"), {{QStringLiteral("stopped"), true},
+                                                               {QStringLiteral("epoch"), epoch},
+                                                               {QStringLiteral("batch"), i}});
                 if (m_observer)
                     m_observer->runFinished(done);
                 return done;
@@ -923,7 +929,8 @@ RunFinished Trainer::Impl::runUnchecked()
         m_history.push_back(record);
         m_log->writeResults(m_history);
 
-        const bool isBest = m_history.size() == 1 || m_bestEpoch == 0 || record.fitness > m_bestFitness;
+        const bool isBest =
+            m_history.size() == 1 || m_bestEpoch == 0 || record.fitness > m_bestFitness;
         if (isBest) {
             m_bestFitness = record.fitness;
             m_bestEpoch = record.epoch;
@@ -961,10 +968,11 @@ RunFinished Trainer::Impl::runUnchecked()
                 say(LogLevel::Info, formatMetricsTable(val.metrics));
         }
         if (earlyStop) {
-            say(LogLevel::Info, QStringLiteral("Stopping training early: no improvement in the last "
-                                               "%1 epochs. Best results at epoch %2.")
-                                    .arg(cfg.patience)
-                                    .arg(m_bestEpoch));
+            say(LogLevel::Info,
+                QStringLiteral("Stopping training early: no improvement in the last "
+                               "%1 epochs. Best results at epoch %2.")
+                    .arg(cfg.patience)
+                    .arg(m_bestEpoch));
             done.earlyStopped = true;
             break;
         }
@@ -996,8 +1004,7 @@ RunFinished Trainer::Impl::runUnchecked()
 
 Trainer::Trainer(TrainConfig config)
     : d(std::make_unique<Impl>(std::move(config)))
-{
-}
+{}
 
 Trainer::Trainer(ResumePlan plan)
     : d(std::make_unique<Impl>(plan.config))
@@ -1007,10 +1014,22 @@ Trainer::Trainer(ResumePlan plan)
 
 Trainer::~Trainer() = default;
 
-RunFinished Trainer::run(TrainingObserver *observer) { return d->run(observer); }
-void Trainer::requestStop() { d->stopRequested.store(true); }
-void Trainer::setPaused(bool paused) { d->paused.store(paused); }
-bool Trainer::isPaused() const { return d->paused.load(); }
+RunFinished Trainer::run(TrainingObserver *observer)
+{
+    return d->run(observer);
+}
+void Trainer::requestStop()
+{
+    d->stopRequested.store(true);
+}
+void Trainer::setPaused(bool paused)
+{
+    d->paused.store(paused);
+}
+bool Trainer::isPaused() const
+{
+    return d->paused.load();
+}
 void Trainer::setNonFiniteLossInjector(std::function<bool(int, int)> predicate)
 {
     d->nanInjector = std::move(predicate);

@@ -13,13 +13,18 @@ namespace yolodeck {
 // the messages about checkpoint writes, which come from the checkpoint writer's thread. Each must
 // return quickly; none is called while the trainer holds a lock.
 
-enum class LogLevel { Info, Warning, Error };
+enum class LogLevel
+{
+    Info,
+    Warning,
+    Error
+};
 
 struct RunStarted
 {
     QString runDir;
-    QString device;     // "cpu", "cuda:0 (NVIDIA H100)" ...
-    QString modelName;  // "YOLOv8n"
+    QString device;    // "cpu", "cuda:0 (NVIDIA H100)" ...
+    QString modelName; // "YOLOv8n"
     qint64 parameters = 0;
     int nc = 0;
     int epochs = 0;
@@ -30,27 +35,27 @@ struct RunStarted
     int valImages = 0;
     int threads = 1;
     int workers = 0;
-    QString mode;       // "new", "resume", "branch", "fine-tune"
-    bool exact = true;  // false for a forced resume
-    History history;    // epochs already done (resume/branch): the charts start from these
+    QString mode;      // "new", "resume", "branch", "fine-tune"
+    bool exact = true; // false for a forced resume
+    History history;   // epochs already done (resume/branch): the charts start from these
 };
 
 struct BatchProgress
 {
-    int epoch = 0;      // 1-based epoch being trained
+    int epoch = 0; // 1-based epoch being trained
     int epochs = 0;
-    int batch = 0;      // 1-based batch just finished
+    int batch = 0; // 1-based batch just finished
     int batches = 0;
-    qint64 globalStep = 0;          // batches done since the run began, across resumes
-    std::array<double, 3> loss{};   // this batch: box, cls, dfl (gains applied)
+    qint64 globalStep = 0;            // batches done since the run began, across resumes
+    std::array<double, 3> loss{};     // this batch: box, cls, dfl (gains applied)
     std::array<double, 3> meanLoss{}; // running mean over this epoch
     std::array<double, 3> lr{};
     int instances = 0;
     double imagesPerSecond = 0;
-    double dataWaitShare = 0;       // share of the step spent waiting for the loader, 0..1
+    double dataWaitShare = 0; // share of the step spent waiting for the loader, 0..1
     double stepMs = 0;
-    double etaSeconds = 0;          // to the end of the run
-    bool skipped = false;           // non-finite loss: the step was skipped
+    double etaSeconds = 0; // to the end of the run
+    bool skipped = false;  // non-finite loss: the step was skipped
 };
 
 struct ValidationProgress
@@ -72,9 +77,9 @@ struct EpochFinished
 struct CheckpointSaved
 {
     QString path;
-    QString kind;   // full | weights
-    int epoch = 0;  // completed epochs
-    int batch = 0;  // batch within the next epoch (mid-epoch stop), else 0
+    QString kind;  // full | weights
+    int epoch = 0; // completed epochs
+    int batch = 0; // batch within the next epoch (mid-epoch stop), else 0
     bool ok = true;
     QString error;
     double writeMs = 0;   // on the writer thread
@@ -85,10 +90,10 @@ struct RunFinished
 {
     QString runDir;
     int epochsDone = 0;
-    bool stopped = false;       // the user stopped it (Stop / Ctrl+C)
-    bool earlyStopped = false;  // patience ran out
+    bool stopped = false;      // the user stopped it (Stop / Ctrl+C)
+    bool earlyStopped = false; // patience ran out
     bool failed = false;
-    QString message;            // the reason, for a failure; a summary otherwise
+    QString message; // the reason, for a failure; a summary otherwise
     double bestFitness = 0;
     int bestEpoch = 0;
 };

@@ -59,8 +59,8 @@ void TestTextUtil::atomicWriteFailureKeepsOldFile()
     // A read-only folder makes the temporary file impossible to create.
     QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::ExeOwner);
     const bool wrote = writeFileAtomically(path, "new", &error);
-    QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner |
-                                          QFileDevice::ExeOwner);
+    QFile::setPermissions(dir.path(),
+                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
     if (geteuid() == 0)
         QVERIFY(wrote); // root ignores folder permissions; nothing to prove then beyond success
     else {

@@ -40,9 +40,10 @@ void TestOptimizer::sgdNesterovMatchesLibTorch()
     groups.emplace_back(std::vector<torch::Tensor>{b2},
                         std::make_unique<torch::optim::SGDOptions>(
                             torch::optim::SGDOptions(0.01).momentum(0.9).nesterov(true)));
-    groups.emplace_back(std::vector<torch::Tensor>{w2},
-                        std::make_unique<torch::optim::SGDOptions>(
-                            torch::optim::SGDOptions(0.01).momentum(0.9).nesterov(true).weight_decay(5e-4)));
+    groups.emplace_back(
+        std::vector<torch::Tensor>{w2},
+        std::make_unique<torch::optim::SGDOptions>(
+            torch::optim::SGDOptions(0.01).momentum(0.9).nesterov(true).weight_decay(5e-4)));
     torch::optim::SGD reference(groups, torch::optim::SGDOptions(0.01));
 
     for (int step = 0; step < 5; ++step) {
@@ -66,8 +67,9 @@ void TestOptimizer::adamWMatchesLibTorch()
     torch::Tensor w2 = w1.detach().clone().requires_grad_();
     torch::Tensor b2 = b1.detach().clone().requires_grad_();
     Optimizer ours(Optimizer::Kind::AdamW, {{{w1, b1}, 0.001, 0.001, 0.9, 0.01}});
-    torch::optim::AdamW reference(std::vector<torch::Tensor>{w2, b2},
-                                  torch::optim::AdamWOptions(0.001).betas({0.9, 0.999}).weight_decay(0.01));
+    torch::optim::AdamW reference(
+        std::vector<torch::Tensor>{w2, b2},
+        torch::optim::AdamWOptions(0.001).betas({0.9, 0.999}).weight_decay(0.01));
     for (int step = 0; step < 6; ++step) {
         ours.zeroGrad();
         lossOf(w1, b1, step).backward();

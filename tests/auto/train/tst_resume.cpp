@@ -92,7 +92,8 @@ QStringList TestResume::resultRowsWithoutTime(const QString &runDir)
     QFile f(runDir + QStringLiteral("/results.csv"));
     if (!f.open(QIODevice::ReadOnly))
         return rows;
-    for (const QString &line : QString::fromUtf8(f.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
+    for (const QString &line :
+         QString::fromUtf8(f.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
         QStringList cells = line.split(QLatin1Char(','));
         cells.removeAt(1); // time is wall-clock, everything else must match
         rows << cells.join(QLatin1Char(','));
@@ -126,7 +127,8 @@ void TestResume::initTestCase()
 
 void TestResume::branchFromOlderEpochIsExact()
 {
-    const QStringList filesBefore = QDir(m_reference + QStringLiteral("/weights")).entryList(QDir::Files);
+    const QStringList filesBefore =
+        QDir(m_reference + QStringLiteral("/weights")).entryList(QDir::Files);
     const QByteArray csvBefore = readAll(m_reference + QStringLiteral("/results.csv"));
 
     ResumePlan plan = ResumePlanner::plan(m_reference + QStringLiteral("/weights/epoch2.pt"), {});
@@ -191,8 +193,9 @@ void TestResume::extendingEpochsContinuesTheSchedule()
     // Copy the reference run so the other tests keep an untouched one.
     const QString copy = m_dir.filePath(QStringLiteral("runs/extend"));
     QDir().mkpath(copy + QStringLiteral("/weights"));
-    for (const QString &f : {QStringLiteral("results.csv"), QStringLiteral("args.yaml"),
-                             QStringLiteral("weights/epoch4.pt"), QStringLiteral("weights/last.pt")})
+    for (const QString &f :
+         {QStringLiteral("results.csv"), QStringLiteral("args.yaml"),
+          QStringLiteral("weights/epoch4.pt"), QStringLiteral("weights/last.pt")})
         QVERIFY(QFile::copy(m_reference + QLatin1Char('/') + f, copy + QLatin1Char('/') + f));
 
     // Without a higher epochs= there is nothing to do; that is said, not silently ignored.
@@ -218,7 +221,8 @@ void TestResume::extendingEpochsContinuesTheSchedule()
     // of the schedule nor down to lrf), then on towards the new end.
     auto lrOf = [&](int row) { return rows[row].split(QLatin1Char(',')).at(12).toDouble(); };
     const double ratio = lrOf(5) / lrOf(4);
-    QVERIFY2(ratio > 0.7 && ratio < 1.3, qPrintable(QStringLiteral("%1 -> %2").arg(lrOf(4)).arg(lrOf(5))));
+    QVERIFY2(ratio > 0.7 && ratio < 1.3,
+             qPrintable(QStringLiteral("%1 -> %2").arg(lrOf(4)).arg(lrOf(5))));
     QVERIFY(lrOf(6) != lrOf(5));
     QVERIFY(QFile::exists(copy + QStringLiteral("/weights/epoch6.pt")));
 }
@@ -226,17 +230,19 @@ void TestResume::extendingEpochsContinuesTheSchedule()
 void TestResume::mathOverridesAreRefusedUnlessForced()
 {
     const QString epoch2 = m_reference + QStringLiteral("/weights/epoch2.pt");
-    const ResumePlan refused = ResumePlanner::plan(
-        epoch2, {{QStringLiteral("batch"), QStringLiteral("4")}, {QStringLiteral("lr0"), QStringLiteral("0.02")}});
+    const ResumePlan refused =
+        ResumePlanner::plan(epoch2, {{QStringLiteral("batch"), QStringLiteral("4")},
+                                     {QStringLiteral("lr0"), QStringLiteral("0.02")}});
     QVERIFY(refused.mode == ResumePlan::Mode::Refused);
     const QString why = refused.problems.join(QLatin1Char(' '));
     QVERIFY2(why.contains(QStringLiteral("batch")) && why.contains(QStringLiteral("lr0")) &&
                  why.contains(QStringLiteral("force=true")),
              qPrintable(why));
 
-    ResumePlan forced = ResumePlanner::plan(epoch2, {{QStringLiteral("batch"), QStringLiteral("4")},
-                                                     {QStringLiteral("epochs"), QStringLiteral("3")},
-                                                     {QStringLiteral("force"), QStringLiteral("true")}});
+    ResumePlan forced =
+        ResumePlanner::plan(epoch2, {{QStringLiteral("batch"), QStringLiteral("4")},
+                                     {QStringLiteral("epochs"), QStringLiteral("3")},
+                                     {QStringLiteral("force"), QStringLiteral("true")}});
     // epochs=3 is lower than the run's 4: never allowed.
     QVERIFY(forced.mode == ResumePlan::Mode::Refused);
     forced = ResumePlanner::plan(epoch2, {{QStringLiteral("batch"), QStringLiteral("4")},
@@ -252,14 +258,16 @@ void TestResume::mathOverridesAreRefusedUnlessForced()
     const RunFinished done = train(trainer, &observer);
     QVERIFY2(!done.failed, qPrintable(done.message));
     QVERIFY(!observer.started.front().exact);
-    const Result<QJsonObject> meta = readCheckpointMeta(done.runDir + QStringLiteral("/weights/last.pt"));
+    const Result<QJsonObject> meta =
+        readCheckpointMeta(done.runDir + QStringLiteral("/weights/last.pt"));
     QVERIFY(meta.isOk());
     QCOMPARE(meta.value().value(QStringLiteral("exact")).toBool(true), false);
 }
 
 void TestResume::finishedRunAsksForMoreEpochs()
 {
-    const ResumePlan plan = ResumePlanner::plan(m_reference + QStringLiteral("/weights/epoch4.pt"), {});
+    const ResumePlan plan =
+        ResumePlanner::plan(m_reference + QStringLiteral("/weights/epoch4.pt"), {});
     QVERIFY(plan.mode == ResumePlan::Mode::Refused);
     QVERIFY2(plan.summary().contains(QStringLiteral("raise epochs=")), qPrintable(plan.summary()));
 }
@@ -284,7 +292,8 @@ void TestResume::weightsOnlyFileOffersFineTuning()
     const RunFinished r = train(refused);
     QVERIFY(r.failed);
     // The final epochN.pt of a stripped run stays full, so it can always be extended.
-    QCOMPARE(readCheckpointInfo(done.runDir + QStringLiteral("/weights/epoch1.pt")).kind, QStringLiteral("full"));
+    QCOMPARE(readCheckpointInfo(done.runDir + QStringLiteral("/weights/epoch1.pt")).kind,
+             QStringLiteral("full"));
 }
 
 void TestResume::unusableFilesAreRefusedWithOneLine_data()
@@ -300,8 +309,10 @@ void TestResume::unusableFilesAreRefusedWithOneLine_data()
     };
     const QByteArray good = readAll(m_reference + QStringLiteral("/weights/epoch1.pt"));
     QTest::newRow("empty") << write(QStringLiteral("empty.pt"), QByteArray());
-    QTest::newRow("text") << write(QStringLiteral("notes.pt"), "epoch: 3\nthis is not a checkpoint\n");
-    QTest::newRow("png") << write(QStringLiteral("image.pt"), QByteArray("\x89PNG\r\n\x1a\n", 8) + QByteArray(64, 'x'));
+    QTest::newRow("text") << write(QStringLiteral("notes.pt"),
+                                   "epoch: 3\nthis is not a checkpoint\n");
+    QTest::newRow("png") << write(QStringLiteral("image.pt"),
+                                  QByteArray("\x89PNG\r\n\x1a\n", 8) + QByteArray(64, 'x'));
     QTest::newRow("truncated") << write(QStringLiteral("truncated.pt"), good.left(good.size() / 2));
     QTest::newRow("missing") << dir + QStringLiteral("/nope.pt");
 }
@@ -318,10 +329,12 @@ void TestResume::unusableFilesAreRefusedWithOneLine()
 
 void TestResume::resumeTrueFindsNewestLast()
 {
-    const Result<QString> newest = ResumePlanner::newestLastCheckpoint(m_dir.filePath(QStringLiteral("runs")));
+    const Result<QString> newest =
+        ResumePlanner::newestLastCheckpoint(m_dir.filePath(QStringLiteral("runs")));
     QVERIFY(newest.isOk());
     QVERIFY(newest.value().endsWith(QStringLiteral("/weights/last.pt")));
-    const Result<QString> none = ResumePlanner::newestLastCheckpoint(m_dir.filePath(QStringLiteral("synth")));
+    const Result<QString> none =
+        ResumePlanner::newestLastCheckpoint(m_dir.filePath(QStringLiteral("synth")));
     QVERIFY(!none.isOk());
     QVERIFY(none.error().contains(QStringLiteral("no last.pt")));
 }
@@ -338,11 +351,12 @@ void TestResume::killedProcessLeavesResumableCheckpoints()
         QProcess cli;
         cli.setProcessChannelMode(QProcess::MergedChannels);
         cli.start(QStringLiteral(YOLODECK_CLI),
-                  {QStringLiteral("train"), QStringLiteral("data=") + m_yaml, QStringLiteral("model=tiny"),
-                   QStringLiteral("imgsz=64"), QStringLiteral("batch=8"), QStringLiteral("epochs=50"),
-                   QStringLiteral("save_period=1"), QStringLiteral("workers=1"), QStringLiteral("threads=1"),
-                   QStringLiteral("project=") + project, QStringLiteral("name=run%1").arg(attempt),
-                   QStringLiteral("exist_ok=true")});
+                  {QStringLiteral("train"), QStringLiteral("data=") + m_yaml,
+                   QStringLiteral("model=tiny"), QStringLiteral("imgsz=64"),
+                   QStringLiteral("batch=8"), QStringLiteral("epochs=50"),
+                   QStringLiteral("save_period=1"), QStringLiteral("workers=1"),
+                   QStringLiteral("threads=1"), QStringLiteral("project=") + project,
+                   QStringLiteral("name=run%1").arg(attempt), QStringLiteral("exist_ok=true")});
         QVERIFY(cli.waitForStarted());
         QTest::qWait(1500 + int(rng.bounded(3000)));
         cli.kill();
@@ -358,7 +372,8 @@ void TestResume::killedProcessLeavesResumableCheckpoints()
         QDirIterator it(weights, QDir::Files | QDir::Hidden);
         while (it.hasNext()) {
             const QString name = QFileInfo(it.next()).fileName();
-            QVERIFY2(name.endsWith(QLatin1String(".pt")) || name.startsWith(QLatin1Char('.')), qPrintable(name));
+            QVERIFY2(name.endsWith(QLatin1String(".pt")) || name.startsWith(QLatin1Char('.')),
+                     qPrintable(name));
         }
         if (QFile::exists(weights + QStringLiteral("/last.pt"))) {
             ++killedWithFiles;
@@ -382,9 +397,11 @@ void TestResume::nonFiniteLossIsSkipped()
     for (const BatchProgress &p : observer.batches)
         skipped += p.skipped ? 1 : 0;
     QCOMPARE(skipped, 1);
-    QVERIFY(observer.warnings.join(QLatin1Char(' ')).contains(QStringLiteral("epoch 1 batch 3: non-finite loss")));
+    QVERIFY(observer.warnings.join(QLatin1Char(' '))
+                .contains(QStringLiteral("epoch 1 batch 3: non-finite loss")));
     // Nothing non-finite reached the weights, the EMA or the file.
-    Result<CheckpointData> last = loadCheckpoint(done.runDir + QStringLiteral("/weights/epoch2.pt"));
+    Result<CheckpointData> last =
+        loadCheckpoint(done.runDir + QStringLiteral("/weights/epoch2.pt"));
     QVERIFY(last.isOk());
     for (const auto &[key, t] : last.value().tensors) {
         if (t.is_floating_point())
@@ -404,7 +421,8 @@ void TestResume::repeatedNonFiniteLossStopsWithGoodCheckpoint()
     RecordingObserver observer;
     const RunFinished done = trainer.run(&observer);
     QVERIFY(done.failed);
-    QVERIFY2(done.message.contains(QStringLiteral("non-finite")) && done.message.contains(QStringLiteral("last.pt")),
+    QVERIFY2(done.message.contains(QStringLiteral("non-finite")) &&
+                 done.message.contains(QStringLiteral("last.pt")),
              qPrintable(done.message));
     // The run stopped within the limit of consecutive bad batches (10, with 4 batches per epoch),
     // and last.pt holds finite weights that resume.

@@ -61,8 +61,8 @@ void TestTrainConfig::parsesArguments()
 {
     const Result<TrainConfig> r = TrainConfig::fromArguments(
         {QStringLiteral("data=a/b.yaml"), QStringLiteral("epochs=5"), QStringLiteral("cos_lr=True"),
-         QStringLiteral("optimizer=adamw"), QStringLiteral("lr0=0.002"), QStringLiteral("cache=True"),
-         QStringLiteral("device=cuda:1")});
+         QStringLiteral("optimizer=adamw"), QStringLiteral("lr0=0.002"),
+         QStringLiteral("cache=True"), QStringLiteral("device=cuda:1")});
     QVERIFY2(r.isOk(), qPrintable(r.error()));
     QCOMPARE(r.value().data, QStringLiteral("a/b.yaml"));
     QCOMPARE(r.value().epochs, 5);
@@ -82,15 +82,20 @@ void TestTrainConfig::rejectsBadInput_data()
                                  << QStringList{QStringLiteral("'epoch'"), QStringLiteral("epochs"),
                                                 QStringLiteral("imgsz")};
     QTest::newRow("not a number") << QStringLiteral("epochs=many")
-                                  << QStringList{QStringLiteral("epochs"), QStringLiteral("whole number")};
+                                  << QStringList{QStringLiteral("epochs"),
+                                                 QStringLiteral("whole number")};
     QTest::newRow("out of range") << QStringLiteral("batch=0")
-                                  << QStringList{QStringLiteral("batch"), QStringLiteral("1..4096")};
+                                  << QStringList{QStringLiteral("batch"),
+                                                 QStringLiteral("1..4096")};
     QTest::newRow("bad bool") << QStringLiteral("cos_lr=maybe")
-                              << QStringList{QStringLiteral("cos_lr"), QStringLiteral("true or false")};
+                              << QStringList{QStringLiteral("cos_lr"),
+                                             QStringLiteral("true or false")};
     QTest::newRow("bad choice") << QStringLiteral("optimizer=Lion")
-                                << QStringList{QStringLiteral("optimizer"), QStringLiteral("auto, SGD, AdamW")};
+                                << QStringList{QStringLiteral("optimizer"),
+                                               QStringLiteral("auto, SGD, AdamW")};
     QTest::newRow("nan") << QStringLiteral("lr0=nan") << QStringList{QStringLiteral("lr0")};
-    QTest::newRow("no equals") << QStringLiteral("epochs") << QStringList{QStringLiteral("key=value")};
+    QTest::newRow("no equals") << QStringLiteral("epochs")
+                               << QStringList{QStringLiteral("key=value")};
 }
 
 void TestTrainConfig::rejectsBadInput()
@@ -109,10 +114,13 @@ void TestTrainConfig::validateChecksCombinations_data()
     QTest::addColumn<QString>("mustMention");
     QTest::newRow("data missing") << QStringList{} << QStringLiteral("data=");
     QTest::newRow("imgsz not a stride multiple")
-        << QStringList{QStringLiteral("data=x.yaml"), QStringLiteral("imgsz=100")} << QStringLiteral("multiple of 32");
-    QTest::newRow("bad device") << QStringList{QStringLiteral("data=x.yaml"), QStringLiteral("device=gpu")}
+        << QStringList{QStringLiteral("data=x.yaml"), QStringLiteral("imgsz=100")}
+        << QStringLiteral("multiple of 32");
+    QTest::newRow("bad device") << QStringList{QStringLiteral("data=x.yaml"),
+                                               QStringLiteral("device=gpu")}
                                 << QStringLiteral("device=gpu");
-    QTest::newRow("bad name") << QStringList{QStringLiteral("data=x.yaml"), QStringLiteral("name=a/b")}
+    QTest::newRow("bad name") << QStringList{QStringLiteral("data=x.yaml"),
+                                             QStringLiteral("name=a/b")}
                               << QStringLiteral("name=a/b");
 }
 

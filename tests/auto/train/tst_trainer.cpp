@@ -72,7 +72,8 @@ void TestTrainer::tinyModelLearnsSyntheticShapes()
     const double last = observer.epochs.back().record.map50;
     qInfo("mAP50 epoch 1: %.3f, epoch 12: %.3f", first, last);
     QVERIFY2(last > 0.5, qPrintable(QStringLiteral("final mAP50 %1").arg(last)));
-    QVERIFY(observer.epochs.back().record.trainLoss[0] < observer.epochs.front().record.trainLoss[0]);
+    QVERIFY(observer.epochs.back().record.trainLoss[0] <
+            observer.epochs.front().record.trainLoss[0]);
     m_lastRun = done.runDir;
 }
 
@@ -101,12 +102,14 @@ void TestTrainer::bluelineRunWritesEveryArtefact()
     QVERIFY(args.open(QIODevice::ReadOnly));
     const QString argsText = QString::fromUtf8(args.readAll());
     QVERIFY(argsText.contains(QStringLiteral("epochs: 2\n")));
-    QVERIFY(argsText.contains(QStringLiteral("data: '")) || argsText.contains(QStringLiteral("data: /")));
+    QVERIFY(argsText.contains(QStringLiteral("data: '")) ||
+            argsText.contains(QStringLiteral("data: /")));
 
     // results.csv: Ultralytics' exact header, one row per epoch, 1-based.
     QFile csv(run.filePath(QStringLiteral("results.csv")));
     QVERIFY(csv.open(QIODevice::ReadOnly));
-    const QStringList lines = QString::fromUtf8(csv.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    const QStringList lines =
+        QString::fromUtf8(csv.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     QCOMPARE(lines.size(), 3);
     QCOMPARE(lines[0], QStringLiteral("epoch,time,train/box_loss,train/cls_loss,train/dfl_loss,"
                                       "metrics/precision(B),metrics/recall(B),metrics/mAP50(B),"
@@ -136,7 +139,8 @@ void TestTrainer::bluelineRunWritesEveryArtefact()
     for (const CheckpointInfo &info : list) {
         QVERIFY2(info.isValid(), qPrintable(info.error));
         files << QFileInfo(info.path).fileName();
-        if (info.path.endsWith(QLatin1String("last.pt")) || info.path.endsWith(QLatin1String("best.pt")))
+        if (info.path.endsWith(QLatin1String("last.pt")) ||
+            info.path.endsWith(QLatin1String("best.pt")))
             QCOMPARE(info.kind, QStringLiteral("weights"));
         else
             QCOMPARE(info.kind, QStringLiteral("full"));
@@ -146,9 +150,11 @@ void TestTrainer::bluelineRunWritesEveryArtefact()
                                  QStringLiteral("epoch2.pt"), QStringLiteral("last.pt")}));
     // The dataset's background images (one per split) are counted in the run summary.
     const QString infos = observer.infos.join(QLatin1Char('\n'));
-    QVERIFY2(infos.contains(QStringLiteral("train: 80 images, 237 instances, backgrounds 1, skipped 0")),
-             qPrintable(infos));
-    QVERIFY2(infos.contains(QStringLiteral("val: 20 images")) && infos.contains(QStringLiteral("backgrounds 1")),
+    QVERIFY2(
+        infos.contains(QStringLiteral("train: 80 images, 237 instances, backgrounds 1, skipped 0")),
+        qPrintable(infos));
+    QVERIFY2(infos.contains(QStringLiteral("val: 20 images")) &&
+                 infos.contains(QStringLiteral("backgrounds 1")),
              qPrintable(infos));
     // Every batch was reported.
     QCOMPARE(int(observer.batches.size()), 2 * observer.started.front().batchesPerEpoch);
@@ -158,7 +164,8 @@ void TestTrainer::badDataFailsWithAMessage_data()
 {
     QTest::addColumn<QString>("yaml");
     QTest::addColumn<QString>("mustMention");
-    QTest::newRow("missing yaml") << m_dir.filePath(QStringLiteral("nope.yaml")) << QStringLiteral("nope.yaml");
+    QTest::newRow("missing yaml") << m_dir.filePath(QStringLiteral("nope.yaml"))
+                                  << QStringLiteral("nope.yaml");
     const QString empty = m_dir.filePath(QStringLiteral("empty"));
     QDir().mkpath(empty + QStringLiteral("/images/train"));
     QDir().mkpath(empty + QStringLiteral("/images/val"));
@@ -209,7 +216,8 @@ void TestTrainer::fineTuneFromWeightsSaysSo()
     QCOMPARE(observer.started.front().mode, QStringLiteral("fine-tune"));
     bool said = false;
     for (const QString &info : observer.infos)
-        said |= info.contains(QStringLiteral("Fine-tuning from")) && info.contains(QStringLiteral("not a resume"));
+        said |= info.contains(QStringLiteral("Fine-tuning from")) &&
+                info.contains(QStringLiteral("not a resume"));
     QVERIFY(said);
     // Transferred weights: the first epoch is already far better than a fresh model's.
     QVERIFY2(observer.epochs.front().record.map50 > 0.3,
