@@ -21,5 +21,7 @@ function(yolodeck_core_test name)
         YOLODECK_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
         YOLODECK_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
     add_test(NAME ${name} COMMAND ${name})
-    set_tests_properties(${name} PROPERTIES ENVIRONMENT "QT_QPA_PLATFORM=offscreen")
+    # Passive OpenMP waits: ctest runs tests side by side on few cores, and LibTorch's spinning
+    # worker threads would otherwise steal whole time slices from each other.
+    set_tests_properties(${name} PROPERTIES ENVIRONMENT "QT_QPA_PLATFORM=offscreen;OMP_WAIT_POLICY=PASSIVE")
 endfunction()

@@ -263,6 +263,34 @@ private:
     std::mutex m_mutex;
 };
 
+// threads=, device= and model= of val and predict: the model on its device, ready for inference.
+struct InferenceSetup
+{
+    torch::Device device{torch::kCPU};
+    LoadedModel model;
+};
+
+Result<InferenceSetup> prepareInference(const KeyValues &keys)
+{
+    const Result<int> threads = intKey(keys, QStringLiteral("threads"), 0, 0, 1024);
+    if (!threads)
+        return Result<InferenceSetup>::fail(threads.error());
+    torch::set_num_threads(threads.value() > 0
+                               ? threads.value()
+                               : int(std::max(1u, std::thread::hardware_concurrency())));
+    const Result<torch::Device> device = selectDevice(keys.value(QStringLiteral("device")));
+    if (!device)
+        return Result<InferenceSetup>::fail(device.error());
+    Result<LoadedModel> loaded =
+        loadModelForInference(keys.value(QStringLiteral("model")), device.value());
+    if (!loaded)
+        return Result<InferenceSetup>::fail(loaded.error());
+    InferenceSetup setup;
+    setup.device = device.value();
+    setup.model = loaded.take();
+    return Result<InferenceSetup>::ok(std::move(setup));
+}
+
 QJsonObject metricsToJson(const DetectionMetrics &m, double w50, double w5095)
 {
     QJsonObject json{{QStringLiteral("metrics/precision(B)"), m.precision},
@@ -307,10 +335,10 @@ int CommandLine::usage(int code)
              "usage: yolodeck-cli MODE key=value ...\n"
              "  train  data=Y model=n|s|m|l|x|tiny|FILE.pt epochs=100 imgsz=640 batch=16 ...\n"
              "         resume=true|FILE [epochs=N] [force=true]   continue a run exactly\n"
-             "  val    model=W data=Y [imgsz= batch= conf= iou= device=]\n"
+             "  val    model=W data=Y [imgsz= batch= conf= iou= device= threads=]\n"
              "  val    data=Y predictions=DIR [split=val|test|train]   score saved YOLO txt "
              "predictions\n"
-             "  predict model=W source=IMAGE|DIR [conf=0.25 iou=0.7 imgsz=]\n"
+             "  predict model=W source=IMAGE|DIR [conf=0.25 iou=0.7 imgsz= threads=]\n"
              "  info   model=n|...|FILE.pt [nc=80] [imgsz=640]\n"
              "  synth  out=DIR [train=128 val=32 imgsz=96 classes=3 seed=0]\n"
              "  checkpoints RUN_DIR\n"
@@ -501,36 +529,22 @@ int CommandLine::val(const QStringList &args)
                 "of YOLO txt files)\n");
             return 2;
         }
-        const Result<int> threads = intKey(k, QStringLiteral("threads"), 0, 0, 1024);
-        if (!threads) {
-            m_err << QStringLiteral("ERROR %1\n").arg(threads.error());
-            return 2;
-        }
-        torch::set_num_threads(threads.value() > 0
-                                   ? threads.value()
-                                   : int(std::max(1u, std::thread::hardware_concurrency())));
-        const Result<torch::Device> device = selectDevice(k.value(QStringLiteral("device")));
-        if (!device) {
-            m_err << QStringLiteral("ERROR %1\n").arg(device.error());
-            return 2;
-        }
-        Result<LoadedModel> loaded =
-            loadModelForInference(k.value(QStringLiteral("model")), device.value());
+        Result<InferenceSetup> loaded = prepareInference(k);
         if (!loaded) {
             m_err << QStringLiteral("ERROR %1\n").arg(loaded.error());
             return 2;
         }
-        if (loaded.value().model->nc() != dataset.value().nc()) {
+        if (loaded.value().model.model->nc() != dataset.value().nc()) {
             m_err << QStringLiteral("ERROR %1 has %2 classes, %3 has %4\n")
                          .arg(k.value(QStringLiteral("model")))
-                         .arg(loaded.value().model->nc())
+                         .arg(loaded.value().model.model->nc())
                          .arg(k.value(QStringLiteral("data")))
                          .arg(dataset.value().nc());
             return 2;
         }
         ValidationOptions vo;
         const Result<int> imgsz =
-            intKey(k, QStringLiteral("imgsz"), loaded.value().imgsz, 32, 8192);
+            intKey(k, QStringLiteral("imgsz"), loaded.value().model.imgsz, 32, 8192);
         const Result<int> batch = intKey(k, QStringLiteral("batch"), 16, 1, 4096);
         const Result<int> workers = intKey(k, QStringLiteral("workers"), 2, 0, 64);
         const Result<int> maxDet = intKey(k, QStringLiteral("max_det"), 300, 1, 100000);
@@ -556,10 +570,11 @@ int CommandLine::val(const QStringList &args)
         vo.iou = float(iou.value());
         Validator validator(dataset.value(), vo);
         LossGains gains;
-        DetectionLoss criterion(loaded.value().model->nc(), loaded.value().model->strides(), gains,
-                                loaded.value().model->regMax());
+        DetectionLoss criterion(loaded.value().model.model->nc(),
+                                loaded.value().model.model->strides(), gains,
+                                loaded.value().model.model->regMax());
         const ValidationOutput out =
-            validator.run(*loaded.value().model, device.value(), &criterion);
+            validator.run(*loaded.value().model.model, loaded.value().device, &criterion);
         metrics = out.metrics;
         json = metricsToJson(metrics, 0.1, 0.9);
         json.insert(QStringLiteral("val/box_loss"), out.loss[0]);
@@ -588,10 +603,11 @@ int CommandLine::val(const QStringList &args)
 
 int CommandLine::predict(const QStringList &args)
 {
-    const Result<KeyValues> parsed = parseKeys(
-        args, {QStringLiteral("model"), QStringLiteral("source"), QStringLiteral("imgsz"),
-               QStringLiteral("conf"), QStringLiteral("iou"), QStringLiteral("max_det"),
-               QStringLiteral("device"), QStringLiteral("project"), QStringLiteral("name")});
+    const Result<KeyValues> parsed =
+        parseKeys(args, {QStringLiteral("model"), QStringLiteral("source"), QStringLiteral("imgsz"),
+                         QStringLiteral("conf"), QStringLiteral("iou"), QStringLiteral("max_det"),
+                         QStringLiteral("device"), QStringLiteral("threads"),
+                         QStringLiteral("project"), QStringLiteral("name")});
     if (!parsed) {
         m_err << QStringLiteral("ERROR %1\n").arg(parsed.error());
         return 2;
@@ -619,19 +635,13 @@ int CommandLine::predict(const QStringList &args)
         m_err << QStringLiteral("ERROR source=%1: no image found\n").arg(source);
         return 2;
     }
-    torch::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
-    const Result<torch::Device> device = selectDevice(k.value(QStringLiteral("device")));
-    if (!device) {
-        m_err << QStringLiteral("ERROR %1\n").arg(device.error());
-        return 2;
-    }
-    Result<LoadedModel> loaded =
-        loadModelForInference(k.value(QStringLiteral("model")), device.value());
+    Result<InferenceSetup> loaded = prepareInference(k);
     if (!loaded) {
         m_err << QStringLiteral("ERROR %1\n").arg(loaded.error());
         return 2;
     }
-    const Result<int> imgsz = intKey(k, QStringLiteral("imgsz"), loaded.value().imgsz, 32, 8192);
+    const Result<int> imgsz =
+        intKey(k, QStringLiteral("imgsz"), loaded.value().model.imgsz, 32, 8192);
     const Result<double> conf =
         doubleKey(k, QStringLiteral("conf"), 0.25); // Ultralytics' predict default
     const Result<double> iou = doubleKey(k, QStringLiteral("iou"), 0.7);
@@ -652,7 +662,7 @@ int CommandLine::predict(const QStringList &args)
     }
     QDir().rmdir(runDir.value() + QStringLiteral("/weights"));
     QDir().mkpath(runDir.value() + QStringLiteral("/labels"));
-    const QStringList &names = loaded.value().names;
+    const QStringList &names = loaded.value().model.names;
     torch::NoGradGuard noGrad;
     int failed = 0;
     for (const QString &path : images) {
@@ -672,8 +682,9 @@ int CommandLine::predict(const QStringList &args)
                               .to(torch::kFloat32)
                               .div(255.0)
                               .contiguous()
-                              .to(device.value());
-        const torch::Tensor pred = loaded.value().model->decode(loaded.value().model->forward(x));
+                              .to(loaded.value().device);
+        const torch::Tensor pred =
+            loaded.value().model.model->decode(loaded.value().model.model->forward(x));
         const torch::Tensor dets =
             nonMaxSuppression(pred, float(conf.value()), float(iou.value()), maxDet.value())[0];
         const std::vector<Detection> found = toOriginalDetections(dets, lb);

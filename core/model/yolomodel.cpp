@@ -207,7 +207,10 @@ QString YoloModelImpl::summary(int imgsz) const
                  .arg(modules(true).size())
                  .arg(parameterCount())
                  .arg(gradientCount())
-                 .arg(gflops(imgsz), 0, 'f', 1);
+                 // One decimal as Ultralytics prints it; small models at small sizes would
+                 // round to 0.0, so they get three significant digits instead.
+                 .arg(gflops(imgsz) >= 1.0 ? QString::number(gflops(imgsz), 'f', 1)
+                                           : QString::number(gflops(imgsz), 'g', 3));
     return lines.join(QLatin1Char('\n'));
 }
 

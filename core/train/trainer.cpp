@@ -988,10 +988,23 @@ RunFinished Trainer::Impl::runUnchecked()
     done.epochsDone = int(m_history.size());
     done.bestFitness = m_bestFitness;
     done.bestEpoch = m_bestEpoch;
-    done.message = QStringLiteral("%1 epochs completed in %2 h. Results saved to %3")
-                       .arg(done.epochsDone)
-                       .arg(m_trainSeconds / 3600.0, 0, 'f', 3)
-                       .arg(m_log->runDir());
+    if (done.stopped) {
+        // Stopped at an epoch boundary (during the last batch or the validation): last.pt is
+        // that boundary, and the user needs the same hint as after a mid-epoch stop.
+        const QString last = m_log->weightsDir() + QStringLiteral("/last.pt");
+        done.message = QStringLiteral("stopped by the user after epoch %1; resume with resume=%2")
+                           .arg(done.epochsDone)
+                           .arg(last);
+        say(LogLevel::Info, QStringLiteral("Stopped after epoch %1/%2; resume with resume=%3")
+                                .arg(done.epochsDone)
+                                .arg(m_epochs)
+                                .arg(last));
+    } else {
+        done.message = QStringLiteral("%1 epochs completed in %2 h. Results saved to %3")
+                           .arg(done.epochsDone)
+                           .arg(m_trainSeconds / 3600.0, 0, 'f', 3)
+                           .arg(m_log->runDir());
+    }
     m_log->appendEvent(QStringLiteral("run_end"),
                        {{QStringLiteral("epochs_done"), done.epochsDone},
                         {QStringLiteral("stopped"), done.stopped},

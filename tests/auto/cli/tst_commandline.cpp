@@ -1,0 +1,889 @@
+#include "core/checkpoint/checkpointmeta.h"
+#include "core/cli/commandline.h"
+#include "core/data/synthdataset.h"
+#include "core/model/modelscale.h"
+#include "core/train/resumeplanner.h"
+#include "core/train/trainconfig.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+#include <sys/types.h>
+
+using namespace yolodeck;
+
+namespace {
+
+// What one yolodeck-cli invocation left behind.
+struct CliRun
+{
+    int code = -1;
+    QString out;
+    QString err;
+    bool crashed = false; // ended by a signal (or killed after the timeout)
+};
+
+// The arguments of the short training runs: the tiny scale on 64 px images, one optimizer step
+// per batch, no warmup and no mosaic so an epoch takes well under a second. threads=1 because
+// LibTorch's OpenMP threads spin-wait: on two cores shared with other work, two threads made an
+// epoch 10-50 times slower than one.
+QStringList shortTrainArgs(const QString &yaml, const QString &project, const QString &name,
+                           int epochs, int batch = 8)
+{
+    return {QStringLiteral("train"),
+            QStringLiteral("data=") + yaml,
+            QStringLiteral("model=tiny"),
+            QStringLiteral("imgsz=64"),
+            QStringLiteral("batch=%1").arg(batch),
+            QStringLiteral("nbs=%1").arg(batch),
+            QStringLiteral("epochs=%1").arg(epochs),
+            QStringLiteral("warmup_epochs=0"),
+            QStringLiteral("mosaic=0"),
+            QStringLiteral("workers=1"),
+            QStringLiteral("threads=1"),
+            QStringLiteral("save_period=1"),
+            QStringLiteral("project=") + project,
+            QStringLiteral("name=") + name};
+}
+
+QStringList lines(const QString &text)
+{
+    return text.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+}
+
+QStringList words(const QString &line)
+{
+    static const QRegularExpression space(QStringLiteral("\\s+"));
+    return line.split(space, Qt::SkipEmptyParts);
+}
+
+QByteArray readAll(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+bool writeFile(const QString &path, const QByteArray &bytes)
+{
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
+}
+
+QJsonObject readJson(const QString &path)
+{
+    return QJsonDocument::fromJson(readAll(path)).object();
+}
+
+// The file named by the "Results saved to PATH" line a mode prints last.
+QString savedPath(const QString &out)
+{
+    static const QRegularExpression saved(QStringLiteral("Results saved to (\\S+)"));
+    QString path;
+    auto it = saved.globalMatch(out);
+    while (it.hasNext())
+        path = it.next().captured(1);
+    return path;
+}
+
+// The numbers of the "all" row of a metrics table: images, instances, P, R, mAP50, mAP50-95.
+QStringList allRow(const QString &out)
+{
+    for (const QString &line : lines(out)) {
+        const QStringList w = words(line);
+        if (w.size() == 7 && w.first() == QLatin1String("all"))
+            return w.mid(1);
+    }
+    return {};
+}
+
+QString modelHash(const QString &inspectOutput)
+{
+    static const QRegularExpression hash(QStringLiteral("sha256\\(model\\.\\*\\) ([0-9a-f]{64})"));
+    return hash.match(inspectOutput).captured(1);
+}
+
+bool copyTree(const QString &from, const QString &to)
+{
+    QDirIterator it(from, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString file = it.next();
+        const QString target = to + file.mid(from.size());
+        QDir().mkpath(QFileInfo(target).absolutePath());
+        if (!QFile::copy(file, target))
+            return false;
+    }
+    return true;
+}
+
+// The stopped run trains this many epochs: long enough that SIGINT always lands well before the
+// end, short enough that resuming it twice stays cheap.
+constexpr int kStoppedEpochs = 5;
+
+// The full epochN.pt a finished run keeps (best.pt and last.pt are stripped to weights).
+QString finalCheckpoint(const QString &runDir)
+{
+    return runDir + QStringLiteral("/weights/epoch%1.pt").arg(kStoppedEpochs);
+}
+
+// Every "batch" event of events.jsonl as (epoch, batch, batches).
+QList<std::array<int, 3>> batchEvents(const QString &eventsPath)
+{
+    QList<std::array<int, 3>> out;
+    for (const QByteArray &line : readAll(eventsPath).split('\n')) {
+        const QJsonObject e = QJsonDocument::fromJson(line).object();
+        if (e.value(QStringLiteral("type")).toString() == QLatin1String("batch")) {
+            out.append({e.value(QStringLiteral("epoch")).toInt(),
+                        e.value(QStringLiteral("batch")).toInt(),
+                        e.value(QStringLiteral("batches")).toInt()});
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+// yolodeck-cli's promises (core/cli/commandline.h): most cases run in-process through
+// CommandLine; what only a process shows (exit codes of a real process, SIGINT, a non-terminal
+// stdout) runs the built executable.
+class TestCommandLine : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void infoPrintsParametersAndGflops_data();
+    void infoPrintsParametersAndGflops();
+    void badArgumentsAreRefused_data();
+    void badArgumentsAreRefused();
+    void synthWritesDataset();
+    void trainWritesRunWithOneLinePerEpoch();
+    void valOfCheckpointWritesMetrics();
+    void valOfPerfectPredictionsReachesCeiling();
+    void valOfMissingPredictionsScoresLower();
+    void valWarnsAboutMalformedPredictionFile();
+    void valRefusesMissingPredictionFolder();
+    void predictWritesAnnotatedImagesAndLabels();
+    void predictAcceptsThreads();
+    void checkpointsListsEveryFile();
+    void checkpointsRefusesMissingFolder();
+    void inspectShowsMetaArchiveAndHash();
+    void inspectRefusesBadFiles_data();
+    void inspectRefusesBadFiles();
+    void resumeOfWeightsOnlyFileOffersFineTuning();
+    void resumeWithChangedBatchNeedsForce();
+    void ctrlCStopsAndSaysHowToResume();
+    void resumeFromLastFinishesRun();
+    void resumeTrueFindsNewestLast();
+    void stopDuringValidationSaysHowToResume();
+
+private:
+    CliRun runInProcess(const QStringList &args) const;
+    CliRun runProcess(const QStringList &args, int timeoutMs = 60000) const;
+    QString path(const QString &relative) const { return m_dir.filePath(relative); }
+
+    QTemporaryDir m_dir;
+    QString m_yaml;
+    QString m_run;         // the short training run (2 epochs)
+    QString m_stopped;     // the run stopped with SIGINT, later resumed with resume=FILE
+    QString m_stoppedCopy; // a copy of it as stopped, under another project: resume=true
+};
+
+CliRun TestCommandLine::runInProcess(const QStringList &args) const
+{
+    CliRun r;
+    QTextStream out(&r.out);
+    QTextStream err(&r.err);
+    CommandLine cli(out, err);
+    r.code = cli.run(args);
+    out.flush();
+    err.flush();
+    return r;
+}
+
+CliRun TestCommandLine::runProcess(const QStringList &args, int timeoutMs) const
+{
+    CliRun r;
+    QProcess cli;
+    cli.setWorkingDirectory(m_dir.path()); // nothing may land in the build folder
+    cli.start(QStringLiteral(YOLODECK_CLI), args);
+    if (!cli.waitForStarted()) {
+        r.err = cli.errorString();
+        return r;
+    }
+    if (!cli.waitForFinished(timeoutMs)) {
+        cli.kill();
+        cli.waitForFinished();
+        r.crashed = true;
+    }
+    r.out = QString::fromUtf8(cli.readAllStandardOutput());
+    r.err += QString::fromUtf8(cli.readAllStandardError());
+    r.crashed = r.crashed || cli.exitStatus() != QProcess::NormalExit;
+    r.code = r.crashed ? -1 : cli.exitCode();
+    return r;
+}
+
+void TestCommandLine::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    QVERIFY2(QFileInfo(QStringLiteral(YOLODECK_CLI)).isExecutable(), YOLODECK_CLI);
+}
+
+void TestCommandLine::infoPrintsParametersAndGflops_data()
+{
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QString>("parameters");
+    QTest::addColumn<QString>("gflops"); // empty: not checked
+    // Ultralytics' YOLOv8 model summaries for nc=80 at 640 (REFERENCE.md).
+    QTest::newRow("n") << QStringLiteral("n") << QStringLiteral("3157200 parameters")
+                       << QStringLiteral(" 8.7 GFLOPs");
+    QTest::newRow("s") << QStringLiteral("s") << QStringLiteral("11166560 parameters") << QString();
+    QTest::newRow("m") << QStringLiteral("m") << QStringLiteral("25902640 parameters") << QString();
+}
+
+void TestCommandLine::infoPrintsParametersAndGflops()
+{
+    QFETCH(QString, model);
+    QFETCH(QString, parameters);
+    QFETCH(QString, gflops);
+    const CliRun r = runInProcess({QStringLiteral("info"), QStringLiteral("model=") + model,
+                                   QStringLiteral("nc=80"), QStringLiteral("imgsz=640")});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.out.contains(parameters), qPrintable(r.out.right(300)));
+    if (!gflops.isEmpty())
+        QVERIFY2(r.out.contains(gflops), qPrintable(r.out.right(300)));
+}
+
+void TestCommandLine::badArgumentsAreRefused_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QStringList>("mentions"); // each must appear in the message
+
+    QStringList everyTrainKey = TrainConfig::keys();
+    QVERIFY(everyTrainKey.size() > 40);
+    QTest::newRow("train unknown key")
+        << QStringList{QStringLiteral("train"), QStringLiteral("epochz=5")}
+        << (QStringList{QStringLiteral("'epochz'")} + everyTrainKey);
+    QTest::newRow("train int out of range")
+        << QStringList{QStringLiteral("train"), QStringLiteral("epochs=0")}
+        << QStringList{QStringLiteral("epochs=0"), QStringLiteral("1..100000")};
+    QTest::newRow("train double out of range")
+        << QStringList{QStringLiteral("train"), QStringLiteral("mosaic=1.5")}
+        << QStringList{QStringLiteral("mosaic=1.5"), QStringLiteral("0..1")};
+    QTest::newRow("train not a number")
+        << QStringList{QStringLiteral("train"), QStringLiteral("batch=many")}
+        << QStringList{QStringLiteral("batch=many"), QStringLiteral("1..4096")};
+    QTest::newRow("train bad choice")
+        << QStringList{QStringLiteral("train"), QStringLiteral("optimizer=Adam")}
+        << QStringList{QStringLiteral("optimizer=Adam"), QStringLiteral("auto"),
+                       QStringLiteral("SGD"), QStringLiteral("AdamW")};
+    QTest::newRow("train bad bool")
+        << QStringList{QStringLiteral("train"), QStringLiteral("amp=maybe")}
+        << QStringList{QStringLiteral("amp=maybe"), QStringLiteral("true or false")};
+    QTest::newRow("train not key=value")
+        << QStringList{QStringLiteral("train"), QStringLiteral("epochs")}
+        << QStringList{QStringLiteral("'epochs'"), QStringLiteral("key=value")};
+    QTest::newRow("val unknown key")
+        << QStringList{QStringLiteral("val"), QStringLiteral("data=x.yaml"),
+                       QStringLiteral("confidence=0.5")}
+        << QStringList{QStringLiteral("'confidence'"), QStringLiteral("conf"),
+                       QStringLiteral("iou"), QStringLiteral("predictions"),
+                       QStringLiteral("split")};
+    QTest::newRow("val bad split")
+        << QStringList{QStringLiteral("val"), QStringLiteral("data=x.yaml"),
+                       QStringLiteral("split=dev")}
+        << QStringList{QStringLiteral("split=dev"), QStringLiteral("val, test, train")};
+    QTest::newRow("info bad model")
+        << QStringList{QStringLiteral("info"), QStringLiteral("model=q")}
+        << (QStringList{QStringLiteral("model=q")} + modelScaleNames());
+    QTest::newRow("info nc out of range")
+        << QStringList{QStringLiteral("info"), QStringLiteral("nc=0")}
+        << QStringList{QStringLiteral("nc=0"), QStringLiteral("1..100000")};
+    QTest::newRow("synth without out")
+        << QStringList{QStringLiteral("synth"), QStringLiteral("train=4")}
+        << QStringList{QStringLiteral("out=")};
+    QTest::newRow("unknown mode") << QStringList{QStringLiteral("tran"), QStringLiteral("epochs=1")}
+                                  << QStringList{
+                                         QStringLiteral("'tran'"),      QStringLiteral("train"),
+                                         QStringLiteral("val"),         QStringLiteral("predict"),
+                                         QStringLiteral("info"),        QStringLiteral("synth"),
+                                         QStringLiteral("checkpoints"), QStringLiteral("inspect")};
+    QTest::newRow("no mode") << QStringList{} << QStringList{QStringLiteral("usage")};
+}
+
+void TestCommandLine::badArgumentsAreRefused()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QStringList, mentions);
+    const CliRun r = runInProcess(arguments);
+    QCOMPARE(r.code, 2);
+    for (const QString &m : mentions)
+        QVERIFY2(r.err.contains(m), qPrintable(QStringLiteral("'%1' not in: %2").arg(m, r.err)));
+    // Refused before doing anything: nothing was trained, nothing printed as a result.
+    QVERIFY2(r.out.isEmpty(), qPrintable(r.out));
+}
+
+void TestCommandLine::synthWritesDataset()
+{
+    const QString dir = path(QStringLiteral("synth"));
+    const CliRun r = runInProcess({QStringLiteral("synth"), QStringLiteral("out=") + dir,
+                                   QStringLiteral("train=32"), QStringLiteral("val=8"),
+                                   QStringLiteral("imgsz=64")});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    m_yaml = dir + QStringLiteral("/data.yaml");
+    QVERIFY(QFile::exists(m_yaml));
+    QVERIFY2(r.out.contains(m_yaml), qPrintable(r.out));
+    QCOMPARE(QDir(dir + QStringLiteral("/images/train")).entryList(QDir::Files).size(), 32);
+    QCOMPARE(QDir(dir + QStringLiteral("/images/val")).entryList(QDir::Files).size(), 8);
+    QCOMPARE(QDir(dir + QStringLiteral("/labels/val")).entryList(QDir::Files).size(), 8);
+}
+
+void TestCommandLine::trainWritesRunWithOneLinePerEpoch()
+{
+    QVERIFY2(!m_yaml.isEmpty(), "needs synthWritesDataset");
+    const QString project = path(QStringLiteral("runs"));
+    const CliRun r = runProcess(shortTrainArgs(m_yaml, project, QStringLiteral("x"), 2), 120000);
+    QVERIFY2(!r.crashed, qPrintable(r.err));
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    m_run = project + QStringLiteral("/x");
+
+    const QStringList csv =
+        lines(QString::fromUtf8(readAll(m_run + QStringLiteral("/results.csv"))));
+    QCOMPARE(csv.size(), 3); // header + 2 epochs
+    QVERIFY(csv[1].trimmed().startsWith(QLatin1Char('1')));
+    QVERIFY(csv[2].trimmed().startsWith(QLatin1Char('2')));
+    QVERIFY(QFile::exists(m_run + QStringLiteral("/weights/epoch2.pt")));
+    QVERIFY(QFile::exists(m_run + QStringLiteral("/weights/best.pt")));
+
+    // stdout is not a terminal here: no progress bar redrawn with '\r', one line per epoch.
+    QVERIFY2(!r.out.contains(QLatin1Char('\r')), qPrintable(r.out));
+    static const QRegularExpression epochLine(QStringLiteral("^\\s*(\\d+)/2\\s"));
+    QStringList epochs;
+    for (const QString &line : lines(r.out)) {
+        const QRegularExpressionMatch m = epochLine.match(line);
+        if (m.hasMatch())
+            epochs << m.captured(1);
+    }
+    QCOMPARE(epochs, (QStringList{QStringLiteral("1"), QStringLiteral("2")}));
+}
+
+void TestCommandLine::valOfCheckpointWritesMetrics()
+{
+    QVERIFY2(!m_run.isEmpty(), "needs trainWritesRunWithOneLinePerEpoch");
+    const CliRun r = runInProcess(
+        {QStringLiteral("val"),
+         QStringLiteral("model=") + m_run + QStringLiteral("/weights/epoch2.pt"),
+         QStringLiteral("data=") + m_yaml, QStringLiteral("project=") + path(QStringLiteral("val")),
+         QStringLiteral("name=model"), QStringLiteral("threads=1")});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QStringList all = allRow(r.out);
+    QVERIFY2(all.size() == 6, qPrintable(r.out));
+    QCOMPARE(all[0], QStringLiteral("8")); // images
+    int classRows = 0;
+    for (const QString &name : synthClassNames(3))
+        classRows += r.out.contains(name) ? 1 : 0;
+    QVERIFY2(classRows > 0, qPrintable(r.out));
+
+    const QString jsonPath = savedPath(r.out);
+    QVERIFY2(jsonPath.endsWith(QLatin1String("/metrics.json")), qPrintable(r.out));
+    QVERIFY(jsonPath.startsWith(path(QStringLiteral("val"))));
+    const QJsonObject json = readJson(jsonPath);
+    for (const char *key : {"metrics/precision(B)", "metrics/recall(B)", "metrics/mAP50(B)",
+                            "metrics/mAP50-95(B)", "fitness", "per_class"})
+        QVERIFY2(json.contains(QLatin1String(key)), key);
+    QVERIFY(json.value(QStringLiteral("per_class")).isArray());
+    QCOMPARE(json.value(QStringLiteral("per_class")).toArray().size(), classRows);
+    const double map50 = json.value(QStringLiteral("metrics/mAP50(B)")).toDouble(-1);
+    QVERIFY(map50 >= 0 && map50 <= 1);
+}
+
+namespace {
+
+// YOLO prediction files equal to the ground truth with confidence 0.9; every `keepEvery`-th image
+// gets its file (1 = all).
+bool writeTruthAsPredictions(const QString &labelDir, const QString &outDir, int keepEvery)
+{
+    QDir().mkpath(outDir);
+    const QStringList files =
+        QDir(labelDir).entryList({QStringLiteral("*.txt")}, QDir::Files, QDir::Name);
+    if (files.isEmpty())
+        return false;
+    for (int i = 0; i < files.size(); ++i) {
+        if (i % keepEvery != 0)
+            continue;
+        QByteArray out;
+        for (const QByteArray &line : readAll(labelDir + QLatin1Char('/') + files[i]).split('\n')) {
+            if (!line.trimmed().isEmpty())
+                out += line.trimmed() + " 0.9\n";
+        }
+        if (!writeFile(outDir + QLatin1Char('/') + files[i], out))
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+void TestCommandLine::valOfPerfectPredictionsReachesCeiling()
+{
+    QVERIFY2(!m_yaml.isEmpty(), "needs synthWritesDataset");
+    const QString preds = path(QStringLiteral("preds/perfect"));
+    QVERIFY(writeTruthAsPredictions(path(QStringLiteral("synth/labels/val")), preds, 1));
+    const CliRun r = runInProcess({QStringLiteral("val"), QStringLiteral("data=") + m_yaml,
+                                   QStringLiteral("predictions=") + preds,
+                                   QStringLiteral("project=") + path(QStringLiteral("val")),
+                                   QStringLiteral("name=perfect")});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(!r.err.contains(QStringLiteral("WARNING")), qPrintable(r.err));
+    // 101-point interpolated AP of a perfect detector: Ultralytics' ceiling is 0.995.
+    const QStringList all = allRow(r.out);
+    QVERIFY2(all.size() == 6, qPrintable(r.out));
+    QCOMPARE(all[4], QStringLiteral("0.995"));
+    const QJsonObject json = readJson(savedPath(r.out));
+    QVERIFY(qAbs(json.value(QStringLiteral("metrics/mAP50(B)")).toDouble() - 0.995) < 1e-3);
+    QVERIFY(qAbs(json.value(QStringLiteral("metrics/mAP50-95(B)")).toDouble() - 0.995) < 1e-3);
+    QVERIFY(json.value(QStringLiteral("metrics/precision(B)")).toDouble() > 0.99);
+    QVERIFY(json.value(QStringLiteral("metrics/recall(B)")).toDouble() > 0.99);
+}
+
+void TestCommandLine::valOfMissingPredictionsScoresLower()
+{
+    QVERIFY2(!m_yaml.isEmpty(), "needs synthWritesDataset");
+    const QString preds = path(QStringLiteral("preds/half"));
+    QVERIFY(writeTruthAsPredictions(path(QStringLiteral("synth/labels/val")), preds, 2));
+    QCOMPARE(QDir(preds).entryList(QDir::Files).size(), 4);
+    const CliRun r = runInProcess({QStringLiteral("val"), QStringLiteral("data=") + m_yaml,
+                                   QStringLiteral("predictions=") + preds,
+                                   QStringLiteral("project=") + path(QStringLiteral("val")),
+                                   QStringLiteral("name=half")});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QJsonObject json = readJson(savedPath(r.out));
+    const double map50 = json.value(QStringLiteral("metrics/mAP50(B)")).toDouble(-1);
+    QVERIFY2(map50 > 0.1 && map50 < 0.9, qPrintable(QString::number(map50)));
+    QVERIFY(json.value(QStringLiteral("metrics/recall(B)")).toDouble() < 0.9);
+}
+
+void TestCommandLine::valWarnsAboutMalformedPredictionFile()
+{
+    QVERIFY2(!m_yaml.isEmpty(), "needs synthWritesDataset");
+    const QString preds = path(QStringLiteral("preds/malformed"));
+    QVERIFY(writeTruthAsPredictions(path(QStringLiteral("synth/labels/val")), preds, 1));
+    const QString bad =
+        preds + QLatin1Char('/') + QDir(preds).entryList(QDir::Files, QDir::Name)[3];
+    QFile f(bad);
+    QVERIFY(f.open(QIODevice::Append));
+    f.write("1 0.5 oops 0.2 0.2 0.9\n");
+    f.close();
+    const CliRun r = runInProcess({QStringLiteral("val"), QStringLiteral("data=") + m_yaml,
+                                   QStringLiteral("predictions=") + preds,
+                                   QStringLiteral("project=") + path(QStringLiteral("val")),
+                                   QStringLiteral("name=malformed")});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    int warnings = 0;
+    for (const QString &line : lines(r.err)) {
+        if (line.startsWith(QLatin1String("WARNING"))) {
+            ++warnings;
+            QVERIFY2(line.contains(QFileInfo(bad).fileName()), qPrintable(line));
+        }
+    }
+    QCOMPARE(warnings, 1);
+    // The good lines of that file still count.
+    const QJsonObject json = readJson(savedPath(r.out));
+    QVERIFY(json.value(QStringLiteral("metrics/mAP50(B)")).toDouble() > 0.99);
+}
+
+void TestCommandLine::valRefusesMissingPredictionFolder()
+{
+    QVERIFY2(!m_yaml.isEmpty(), "needs synthWritesDataset");
+    const QString missing = path(QStringLiteral("preds/does-not-exist"));
+    const CliRun r = runInProcess({QStringLiteral("val"), QStringLiteral("data=") + m_yaml,
+                                   QStringLiteral("predictions=") + missing,
+                                   QStringLiteral("project=") + path(QStringLiteral("val")),
+                                   QStringLiteral("name=missing")});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(missing), qPrintable(r.err));
+}
+
+void TestCommandLine::predictWritesAnnotatedImagesAndLabels()
+{
+    QVERIFY2(!m_run.isEmpty(), "needs trainWritesRunWithOneLinePerEpoch");
+    const QString source = path(QStringLiteral("synth/images/val"));
+    auto predict = [&](const QString &name, const QString &conf) {
+        return runInProcess({QStringLiteral("predict"),
+                             QStringLiteral("model=") + m_run + QStringLiteral("/weights/best.pt"),
+                             QStringLiteral("source=") + source, QStringLiteral("conf=") + conf,
+                             QStringLiteral("project=") + path(QStringLiteral("predict")),
+                             QStringLiteral("name=") + name});
+    };
+    // conf=1 keeps no detection: the same images without any drawing, to compare with.
+    const CliRun plain = predict(QStringLiteral("plain"), QStringLiteral("1"));
+    QVERIFY2(plain.code == 0, qPrintable(plain.err));
+    const CliRun r = predict(QStringLiteral("annotated"), QStringLiteral("0.001"));
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QString plainDir = savedPath(plain.out);
+    const QString dir = savedPath(r.out);
+    QCOMPARE(dir, path(QStringLiteral("predict/annotated")));
+
+    const QStringList images = QDir(source).entryList(QDir::Files, QDir::Name);
+    QCOMPARE(images.size(), 8);
+    QCOMPARE(QDir(dir).entryList({QStringLiteral("*.jpg")}, QDir::Files).size(), images.size());
+    QCOMPARE(QDir(dir + QStringLiteral("/labels")).entryList(QDir::Files).size(), images.size());
+    int annotated = 0;
+    for (const QString &image : images) {
+        const QString stem = QFileInfo(image).completeBaseName();
+        const QString jpg = dir + QLatin1Char('/') + stem + QStringLiteral(".jpg");
+        const cv::Mat drawn = cv::imread(jpg.toStdString());
+        const cv::Mat original = cv::imread((source + QLatin1Char('/') + image).toStdString());
+        QVERIFY2(!drawn.empty(), qPrintable(jpg));
+        QCOMPARE(drawn.cols, original.cols);
+        QCOMPARE(drawn.rows, original.rows);
+
+        const QString labels = dir + QStringLiteral("/labels/") + stem + QStringLiteral(".txt");
+        QVERIFY2(QFile::exists(labels), qPrintable(labels));
+        QVERIFY(readAll(plainDir + QStringLiteral("/labels/") + stem + QStringLiteral(".txt"))
+                    .isEmpty());
+        const QStringList rows = lines(QString::fromUtf8(readAll(labels)));
+        for (const QString &row : rows) {
+            const QStringList w = words(row);
+            QCOMPARE(w.size(), 6); // cls cx cy w h conf
+            QVERIFY(w[0].toInt() >= 0 && w[0].toInt() < 3);
+            QVERIFY(w[5].toDouble() >= 0.001 && w[5].toDouble() <= 1.0);
+        }
+        if (rows.isEmpty())
+            continue;
+        // Boxes drawn: the image differs from the undrawn one by more than JPEG noise.
+        const cv::Mat undrawn =
+            cv::imread((plainDir + QLatin1Char('/') + stem + QStringLiteral(".jpg")).toStdString());
+        cv::Mat diff;
+        cv::absdiff(drawn, undrawn, diff);
+        cv::Mat gray;
+        cv::extractChannel(diff, gray, 1);
+        if (cv::countNonZero(gray > 40) > 20)
+            ++annotated;
+    }
+    QVERIFY2(annotated > 0, "no image with detections shows drawn boxes");
+}
+
+void TestCommandLine::predictAcceptsThreads()
+{
+    QVERIFY2(!m_run.isEmpty(), "needs trainWritesRunWithOneLinePerEpoch");
+    // val and predict share the threads=/device=/model= handling; predict must accept threads= too.
+    const CliRun r = runInProcess(
+        {QStringLiteral("predict"),
+         QStringLiteral("model=") + m_run + QStringLiteral("/weights/best.pt"),
+         QStringLiteral("source=") + path(QStringLiteral("synth/images/val/val_0000.jpg")),
+         QStringLiteral("threads=1"), QStringLiteral("project=") + path(QStringLiteral("predict")),
+         QStringLiteral("name=threads")});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QCOMPARE(QDir(savedPath(r.out)).entryList({QStringLiteral("*.jpg")}, QDir::Files).size(), 1);
+}
+
+void TestCommandLine::checkpointsListsEveryFile()
+{
+    QVERIFY2(!m_run.isEmpty(), "needs trainWritesRunWithOneLinePerEpoch");
+    // A copy of the run's weights plus a file that only looks like a checkpoint.
+    const QString dir = path(QStringLiteral("ckpts"));
+    QVERIFY(copyTree(m_run + QStringLiteral("/weights"), dir + QStringLiteral("/weights")));
+    QVERIFY(writeFile(dir + QStringLiteral("/weights/broken.pt"), "not a checkpoint\n"));
+    const CliRun r = runInProcess({QStringLiteral("checkpoints"), dir});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+
+    QMap<QString, QStringList> rows;
+    for (const QString &line : lines(r.out)) {
+        const QStringList w = words(line);
+        if (!w.isEmpty() && w.first().endsWith(QLatin1String(".pt")))
+            rows.insert(w.first(), w.mid(1));
+    }
+    QCOMPARE(rows.keys(), (QStringList{QStringLiteral("best.pt"), QStringLiteral("broken.pt"),
+                                       QStringLiteral("epoch1.pt"), QStringLiteral("epoch2.pt"),
+                                       QStringLiteral("last.pt")}));
+    // kind, epoch
+    QCOMPARE(rows[QStringLiteral("epoch1.pt")].mid(0, 2),
+             (QStringList{QStringLiteral("full"), QStringLiteral("1")}));
+    QCOMPARE(rows[QStringLiteral("epoch2.pt")].mid(0, 2),
+             (QStringList{QStringLiteral("full"), QStringLiteral("2")}));
+    QCOMPARE(rows[QStringLiteral("last.pt")].mid(0, 2),
+             (QStringList{QStringLiteral("weights"), QStringLiteral("2")}));
+    QCOMPARE(rows[QStringLiteral("best.pt")].value(0), QStringLiteral("weights"));
+    const QStringList broken = rows[QStringLiteral("broken.pt")];
+    QVERIFY2(broken.value(0) == QLatin1String("unreadable:") && broken.size() >= 2,
+             qPrintable(broken.join(QLatin1Char(' '))));
+}
+
+void TestCommandLine::checkpointsRefusesMissingFolder()
+{
+    const QString missing = path(QStringLiteral("no-such-run"));
+    const CliRun r = runInProcess({QStringLiteral("checkpoints"), missing});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(missing), qPrintable(r.err));
+}
+
+void TestCommandLine::inspectShowsMetaArchiveAndHash()
+{
+    QVERIFY2(!m_run.isEmpty(), "needs trainWritesRunWithOneLinePerEpoch");
+    const QString epoch2 = m_run + QStringLiteral("/weights/epoch2.pt");
+    auto inspect = [&](const QString &file) {
+        return runInProcess({QStringLiteral("inspect"), file, QStringLiteral("hash=true")});
+    };
+    const CliRun r = inspect(epoch2);
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.out.contains(QStringLiteral("\"epoch\": 2")), qPrintable(r.out));
+    QVERIFY2(r.out.contains(QStringLiteral("\"kind\": \"full\"")), qPrintable(r.out));
+    QVERIFY2(r.out.contains(QStringLiteral("archive ok")), qPrintable(r.out));
+    const QString hash = modelHash(r.out);
+    QVERIFY2(!hash.isEmpty(), qPrintable(r.out));
+
+    // The hash is of the tensors, not of the file name: the same state gives the same hash.
+    QCOMPARE(modelHash(inspect(epoch2).out), hash);
+    const QString copy = path(QStringLiteral("copy-of-epoch2.pt"));
+    QVERIFY(QFile::copy(epoch2, copy));
+    QCOMPARE(modelHash(inspect(copy).out), hash);
+    // Another epoch has other weights.
+    const QString epoch1Hash = modelHash(inspect(m_run + QStringLiteral("/weights/epoch1.pt")).out);
+    QVERIFY(!epoch1Hash.isEmpty());
+    QVERIFY(epoch1Hash != hash);
+    // Without hash=true no hash is computed.
+    QVERIFY(modelHash(runInProcess({QStringLiteral("inspect"), epoch2}).out).isEmpty());
+}
+
+void TestCommandLine::inspectRefusesBadFiles_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::newRow("empty") << QStringLiteral("empty");
+    QTest::newRow("text") << QStringLiteral("text");
+    QTest::newRow("png") << QStringLiteral("png");
+    QTest::newRow("truncated") << QStringLiteral("truncated");
+    QTest::newRow("ultralytics pickle") << QStringLiteral("ultralytics");
+}
+
+void TestCommandLine::inspectRefusesBadFiles()
+{
+    QFETCH(QString, kind);
+    const QString file = path(QStringLiteral("bad/%1.pt").arg(kind));
+    if (kind == QLatin1String("empty")) {
+        QVERIFY(writeFile(file, QByteArray()));
+    } else if (kind == QLatin1String("text")) {
+        QVERIFY(writeFile(file, "epoch: 3\nthis is not a checkpoint\n"));
+    } else if (kind == QLatin1String("png")) {
+        QVERIFY(writeFile(file, QByteArray("\x89PNG\r\n\x1a\n", 8) + QByteArray(64, 'x')));
+    } else if (kind == QLatin1String("truncated")) {
+        QVERIFY2(!m_run.isEmpty(), "needs trainWritesRunWithOneLinePerEpoch");
+        const QByteArray good = readAll(m_run + QStringLiteral("/weights/epoch2.pt"));
+        QVERIFY(good.size() > 1000);
+        QVERIFY(writeFile(file, good.left(good.size() / 2)));
+    } else {
+        // What an Ultralytics .pt is at heart: torch.save() of a pickled dict. Debian's python has
+        // torch; the python first on PATH may not.
+        QDir().mkpath(QFileInfo(file).absolutePath());
+        QProcess python;
+        python.start(QStringLiteral("/usr/bin/python3"),
+                     {QStringLiteral("-c"),
+                      QStringLiteral("import sys, torch; torch.save({'model': None, 'epoch': 3}, "
+                                     "sys.argv[1])"),
+                      file});
+        QVERIFY2(python.waitForStarted(), "/usr/bin/python3 is missing: it is needed (with torch) "
+                                          "to write an Ultralytics-style file");
+        QVERIFY(python.waitForFinished(120000));
+        QVERIFY2(
+            python.exitStatus() == QProcess::NormalExit && python.exitCode() == 0,
+            qPrintable(QStringLiteral("/usr/bin/python3 could not torch.save (is python3-torch "
+                                      "installed?): ") +
+                       QString::fromUtf8(python.readAllStandardError())));
+        QVERIFY(QFileInfo(file).size() > 0);
+    }
+
+    const CliRun r = runProcess({QStringLiteral("inspect"), file, QStringLiteral("hash=true")});
+    QVERIFY2(!r.crashed, qPrintable(QStringLiteral("crashed: ") + r.err));
+    QCOMPARE(r.code, 2);
+    QStringList errors;
+    for (const QString &line : lines(r.err)) {
+        if (line.contains(QLatin1String("ERROR")))
+            errors << line;
+    }
+    QVERIFY2(errors.size() == 1, qPrintable(r.err));
+    QVERIFY2(errors.first().contains(QFileInfo(file).fileName()), qPrintable(errors.first()));
+    QVERIFY2(!r.out.contains(QLatin1String("archive ok")), qPrintable(r.out));
+}
+
+void TestCommandLine::resumeOfWeightsOnlyFileOffersFineTuning()
+{
+    QVERIFY2(!m_run.isEmpty(), "needs trainWritesRunWithOneLinePerEpoch");
+    const QString best = m_run + QStringLiteral("/weights/best.pt");
+    QCOMPARE(readCheckpointInfo(best).kind, QStringLiteral("weights")); // strip=true is the default
+    const QByteArray csvBefore = readAll(m_run + QStringLiteral("/results.csv"));
+    const CliRun r = runInProcess({QStringLiteral("train"), QStringLiteral("resume=") + best});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(QStringLiteral("cannot be resumed")), qPrintable(r.err));
+    QVERIFY2(r.err.contains(QStringLiteral("model=")), qPrintable(r.err));
+    QCOMPARE(readAll(m_run + QStringLiteral("/results.csv")), csvBefore);
+}
+
+void TestCommandLine::resumeWithChangedBatchNeedsForce()
+{
+    QVERIFY2(!m_run.isEmpty(), "needs trainWritesRunWithOneLinePerEpoch");
+    // epoch1.pt of the 2-epoch run: a full state with training left to do.
+    const QString epoch1 = m_run + QStringLiteral("/weights/epoch1.pt");
+    QVERIFY(ResumePlanner::plan(epoch1, {}).mode == ResumePlan::Mode::Branch);
+    const CliRun r = runInProcess(
+        {QStringLiteral("train"), QStringLiteral("resume=") + epoch1, QStringLiteral("batch=4")});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(QStringLiteral("batch")), qPrintable(r.err));
+    QVERIFY2(r.err.contains(QStringLiteral("force=true")), qPrintable(r.err));
+    QVERIFY2(!QFileInfo::exists(m_run + QStringLiteral("-from-e1")),
+             "a refused resume made a branch");
+}
+
+void TestCommandLine::ctrlCStopsAndSaysHowToResume()
+{
+    QVERIFY2(!m_yaml.isEmpty(), "needs synthWritesDataset");
+    const QString project = path(QStringLiteral("ctrlc"));
+    m_stopped = project + QStringLiteral("/stopped");
+    // batch=4: eight batches per epoch, so SIGINT lands between two batches of epoch 2 rather than
+    // in its last batch or validation (that case is stopDuringValidationSaysHowToResume).
+    QProcess cli;
+    cli.setWorkingDirectory(m_dir.path());
+    cli.start(QStringLiteral(YOLODECK_CLI),
+              shortTrainArgs(m_yaml, project, QStringLiteral("stopped"), kStoppedEpochs, 4));
+    QVERIFY(cli.waitForStarted());
+
+    // Wait until the trainer is inside epoch 2, then press Ctrl+C.
+    const QString events = m_stopped + QStringLiteral("/events.jsonl");
+    QElapsedTimer timer;
+    timer.start();
+    bool inEpoch2 = false;
+    while (!inEpoch2 && cli.state() == QProcess::Running && timer.elapsed() < 60000) {
+        cli.waitForReadyRead(10);
+        for (const auto &[epoch, batch, batches] : batchEvents(events))
+            inEpoch2 = inEpoch2 || epoch >= 2;
+    }
+    QVERIFY2(inEpoch2 && cli.state() == QProcess::Running,
+             qPrintable(QStringLiteral("no batch of epoch 2 seen while running: ") +
+                        QString::fromUtf8(cli.readAllStandardError())));
+    QCOMPARE(::kill(pid_t(cli.processId()), SIGINT), 0);
+    QVERIFY2(cli.waitForFinished(30000), "yolodeck-cli did not stop within 30 s of SIGINT");
+    const QString out = QString::fromUtf8(cli.readAllStandardOutput());
+    const QString err = QString::fromUtf8(cli.readAllStandardError());
+    QCOMPARE(cli.exitStatus(), QProcess::NormalExit);
+    QVERIFY2(cli.exitCode() == 130, qPrintable(out + err));
+
+    const QString last = m_stopped + QStringLiteral("/weights/last.pt");
+    const CheckpointInfo info = readCheckpointInfo(last);
+    QVERIFY2(info.isValid(), qPrintable(info.error));
+    QCOMPARE(info.kind, QStringLiteral("full")); // a stopped run is not stripped
+    QVERIFY2(info.batch > 0 || info.epoch >= 2,
+             qPrintable(QStringLiteral("epoch %1 batch %2").arg(info.epoch).arg(info.batch)));
+    QVERIFY(info.epoch >= 1);
+    QVERIFY2((out + err).contains(QStringLiteral("resume=") + last), qPrintable(out + err));
+
+    // The same stopped run under a second project, next to an older run whose last.pt cannot be
+    // resumed: resume=true must pick the newest.
+    m_stoppedCopy = path(QStringLiteral("ctrlc2/stopped"));
+    QVERIFY(copyTree(m_run, path(QStringLiteral("ctrlc2/older"))));
+    QFile older(path(QStringLiteral("ctrlc2/older/weights/last.pt")));
+    QVERIFY(older.open(QIODevice::ReadWrite));
+    QVERIFY(older.setFileTime(QDateTime::currentDateTime().addSecs(-3600),
+                              QFileDevice::FileModificationTime));
+    older.close();
+    QVERIFY(copyTree(m_stopped, m_stoppedCopy));
+}
+
+void TestCommandLine::resumeFromLastFinishesRun()
+{
+    QVERIFY2(!m_stopped.isEmpty() &&
+                 QFile::exists(m_stoppedCopy + QStringLiteral("/weights/last.pt")),
+             "needs ctrlCStopsAndSaysHowToResume");
+    const QString last = m_stopped + QStringLiteral("/weights/last.pt");
+    const CliRun r = runInProcess({QStringLiteral("train"), QStringLiteral("resume=") + last});
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    QVERIFY2(r.out.contains(QStringLiteral("same run folder")), qPrintable(r.out));
+    const QStringList csv =
+        lines(QString::fromUtf8(readAll(m_stopped + QStringLiteral("/results.csv"))));
+    QCOMPARE(csv.size(), 1 + kStoppedEpochs); // header + every epoch once
+    for (int epoch = 1; epoch <= kStoppedEpochs; ++epoch)
+        QCOMPARE(csv[epoch].split(QLatin1Char(',')).first().trimmed().toInt(), epoch);
+    QCOMPARE(readCheckpointInfo(finalCheckpoint(m_stopped)).kind, QStringLiteral("full"));
+}
+
+void TestCommandLine::resumeTrueFindsNewestLast()
+{
+    QVERIFY2(!m_stoppedCopy.isEmpty(), "needs ctrlCStopsAndSaysHowToResume");
+    const QString project = path(QStringLiteral("ctrlc2"));
+    const QByteArray olderCsv = readAll(project + QStringLiteral("/older/results.csv"));
+    const CliRun r = runInProcess({QStringLiteral("train"), QStringLiteral("resume=true"),
+                                   QStringLiteral("project=") + project});
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    QVERIFY2(r.out.contains(m_stoppedCopy + QStringLiteral("/weights/last.pt")), qPrintable(r.out));
+    QCOMPARE(
+        lines(QString::fromUtf8(readAll(m_stoppedCopy + QStringLiteral("/results.csv")))).size(),
+        1 + kStoppedEpochs);
+    QCOMPARE(readAll(project + QStringLiteral("/older/results.csv")), olderCsv);
+
+    // Both resumes continued the same state with the same seed and threads: the same weights.
+    const QString a = finalCheckpoint(m_stopped);
+    const QString b = finalCheckpoint(m_stoppedCopy);
+    const CliRun ia = runInProcess({QStringLiteral("inspect"), a, QStringLiteral("hash=true")});
+    const CliRun ib = runInProcess({QStringLiteral("inspect"), b, QStringLiteral("hash=true")});
+    QVERIFY2(!modelHash(ia.out).isEmpty(), qPrintable(ia.err));
+    QCOMPARE(modelHash(ib.out), modelHash(ia.out));
+}
+
+void TestCommandLine::stopDuringValidationSaysHowToResume()
+{
+    // Ctrl+C during an epoch's last batch or its validation takes effect at the end of the epoch
+    // instead of between two batches. With one batch per epoch every stop lands there, so this
+    // does not depend on timing.
+    const QString data = path(QStringLiteral("synth-onebatch"));
+    const CliRun synth = runInProcess({QStringLiteral("synth"), QStringLiteral("out=") + data,
+                                       QStringLiteral("train=8"), QStringLiteral("val=8"),
+                                       QStringLiteral("imgsz=64")});
+    QVERIFY2(synth.code == 0, qPrintable(synth.err));
+    const QString project = path(QStringLiteral("edge"));
+    const QString events = project + QStringLiteral("/edge/events.jsonl");
+
+    std::atomic<bool> done{false};
+    std::atomic<bool> requested{false};
+    std::thread watcher([&] {
+        while (!done.load()) {
+            for (const auto &[epoch, batch, batches] : batchEvents(events)) {
+                if (epoch == 1 && batch == batches && !requested.exchange(true))
+                    CommandLine::requestStop();
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+    });
+    const CliRun r = runInProcess(
+        shortTrainArgs(data + QStringLiteral("/data.yaml"), project, QStringLiteral("edge"), 3));
+    done.store(true);
+    watcher.join();
+    QVERIFY(requested.load());
+    QCOMPARE(r.code, 130);
+    const QString last = project + QStringLiteral("/edge/weights/last.pt");
+    const CheckpointInfo info = readCheckpointInfo(last);
+    QVERIFY2(info.isValid(), qPrintable(info.error));
+    QVERIFY2(info.epoch >= 1 && info.epoch < 3 && info.batch == 0,
+             qPrintable(QStringLiteral("epoch %1 batch %2").arg(info.epoch).arg(info.batch)));
+    QCOMPARE(info.kind, QStringLiteral("full"));
+    // Like a stop between batches, the user is told how to continue, not that training completed.
+    QVERIFY2(r.out.contains(QStringLiteral("resume=") + last), qPrintable(r.out + r.err));
+}
+
+QTEST_GUILESS_MAIN(TestCommandLine)
+#include "tst_commandline.moc"
