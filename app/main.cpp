@@ -1,0 +1,73 @@
+// yolodeck: the window. Everything lives in the ui library; this file only reads the command line,
+// installs the translation and shows the main window.
+
+#include "ui/mainwindow.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QLibraryInfo>
+#include <QLocale>
+#include <QSettings>
+#include <QTranslator>
+
+#include "version.h"
+
+int main(int argc, char *argv[])
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("YoloDeck"));
+    QApplication::setOrganizationName(QStringLiteral("YoloDeck"));
+    QApplication::setApplicationVersion(QStringLiteral(YOLODECK_VERSION));
+    QApplication::setDesktopFileName(QStringLiteral("yolodeck"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QApplication::translate("main", "Train YOLO detectors without ever losing a run."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption demo(
+        QStringLiteral("demo"),
+        QApplication::translate("main", "Start a short run on the generated demo dataset."));
+    const QCommandLineOption language(
+        QStringLiteral("lang"),
+        QApplication::translate("main", "User interface language (en, zh_CN)."),
+        QApplication::translate("main", "language"));
+    parser.addOption(demo);
+    parser.addOption(language);
+    parser.addPositionalArgument(
+        QStringLiteral("path"),
+        QApplication::translate("main", "A run folder to open or a checkpoint (.pt) to resume."),
+        QStringLiteral("[path]"));
+    parser.process(app);
+
+    // --lang wins over the saved choice, which wins over the system locale.
+    QString lang = parser.value(language);
+    if (lang.isEmpty())
+        lang = QSettings().value(QStringLiteral("ui/language")).toString();
+    const QLocale locale = lang.isEmpty() ? QLocale::system() : QLocale(lang);
+    QTranslator qtTranslator;
+    if (qtTranslator.load(locale, QStringLiteral("qtbase"), QStringLiteral("_"),
+                          QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+        QApplication::installTranslator(&qtTranslator);
+    QTranslator translator;
+    if (translator.load(locale, QStringLiteral("yolodeck"), QStringLiteral("_"),
+                        QStringLiteral(":/i18n")))
+        QApplication::installTranslator(&translator);
+
+    const bool firstStart = !yolodeck::MainWindow::hasSavedGeometry();
+    yolodeck::MainWindow window;
+    if (firstStart)
+        window.showMaximized();
+    else
+        window.show();
+    const QStringList paths = parser.positionalArguments();
+    if (!paths.isEmpty()) {
+        if (paths.first().endsWith(QLatin1String(".pt"), Qt::CaseInsensitive))
+            window.openCheckpoint(paths.first());
+        else
+            window.openRun(paths.first());
+    } else if (parser.isSet(demo)) {
+        window.startDemo();
+    }
+    return app.exec();
+}

@@ -1,0 +1,119 @@
+#include "core/monitor/nvmllibrary.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <dlfcn.h>
+
+using namespace yolodeck;
+
+class TestNvmlLibrary : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init()
+    {
+        qunsetenv("YOLODECK_NVML_LIBRARY");
+        qunsetenv("YOLODECK_FAKE_NVML_INIT_ERROR");
+        qunsetenv("YOLODECK_FAKE_NVML_UTIL");
+    }
+
+    void readsBothFakeGpus()
+    {
+        qputenv("YOLODECK_NVML_LIBRARY", YOLODECK_FAKE_NVML);
+        qputenv("YOLODECK_FAKE_NVML_UTIL", "42");
+        NvmlLibrary nvml;
+        QVERIFY2(nvml.isAvailable(), qPrintable(nvml.statusText()));
+        QVERIFY(nvml.statusText().isEmpty());
+        QCOMPARE(nvml.libraryPath(), QStringLiteral(YOLODECK_FAKE_NVML));
+        QCOMPARE(nvml.deviceCount(), 2);
+
+        const std::vector<GpuSample> gpus = nvml.sample();
+        QCOMPARE(gpus.size(), size_t(2));
+        const GpuSample &first = gpus[0];
+        QCOMPARE(first.index, 0);
+        QCOMPARE(first.name, QStringLiteral("Fake GeForce RTX 4090"));
+        QCOMPARE(first.utilizationPercent.value_or(-1), 42.0);
+        QCOMPARE(first.memoryUsedBytes.value_or(-1), 6144ll << 20);
+        QCOMPARE(first.memoryTotalBytes.value_or(-1), 24576ll << 20);
+        QCOMPARE(first.memoryShare().value_or(-1), 0.25);
+        QCOMPARE(first.temperatureCelsius.value_or(-1), 64.0);
+        QCOMPARE(first.powerWatts.value_or(-1), 312.0);
+        QCOMPARE(first.powerLimitWatts.value_or(-1), 450.0);
+
+        // The second board has no temperature sensor: that value alone stays empty.
+        const GpuSample &second = gpus[1];
+        QCOMPARE(second.index, 1);
+        QCOMPARE(second.name, QStringLiteral("Fake Tesla T4"));
+        QVERIFY(!second.temperatureCelsius.has_value());
+        QCOMPARE(second.utilizationPercent.value_or(-1), 12.0);
+        QCOMPARE(second.powerWatts.value_or(-1), 28.0);
+        QCOMPARE(second.powerLimitWatts.value_or(-1), 70.0);
+    }
+
+    void explicitPathWinsOverEnvironment()
+    {
+        qputenv("YOLODECK_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1");
+        NvmlLibrary nvml(QStringLiteral(YOLODECK_FAKE_NVML));
+        QVERIFY(nvml.isAvailable());
+        QCOMPARE(NvmlLibrary::defaultLibraryPath(),
+                 QStringLiteral("/nonexistent/libnvidia-ml.so.1"));
+    }
+
+    void shutsDownOnDestruction()
+    {
+        // Keep the fake loaded across the NvmlLibrary's own dlopen/dlclose to read its counters.
+        void *handle = ::dlopen(YOLODECK_FAKE_NVML, RTLD_NOW | RTLD_LOCAL);
+        QVERIFY(handle);
+        auto inits = reinterpret_cast<int (*)()>(::dlsym(handle, "yolodeckFakeNvmlInitCount"));
+        auto shutdowns =
+            reinterpret_cast<int (*)()>(::dlsym(handle, "yolodeckFakeNvmlShutdownCount"));
+        QVERIFY(inits && shutdowns);
+        const int initsBefore = inits();
+        const int shutdownsBefore = shutdowns();
+        {
+            NvmlLibrary nvml(QStringLiteral(YOLODECK_FAKE_NVML));
+            QVERIFY(nvml.isAvailable());
+            QCOMPARE(inits(), initsBefore + 1);
+            QCOMPARE(shutdowns(), shutdownsBefore);
+        }
+        QCOMPARE(shutdowns(), shutdownsBefore + 1);
+        ::dlclose(handle);
+    }
+
+    void missingLibraryIsAPlainState()
+    {
+        qputenv("YOLODECK_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1");
+        NvmlLibrary nvml;
+        QVERIFY(!nvml.isAvailable());
+        QVERIFY2(nvml.statusText().contains(QLatin1String("No NVIDIA GPU / driver not found")),
+                 qPrintable(nvml.statusText()));
+        QCOMPARE(nvml.deviceCount(), 0);
+        QVERIFY(nvml.sample().empty());
+    }
+
+    void libraryWithoutNvmlSymbols()
+    {
+        // A real shared object that is not NVML (the C library): refused, named, no crash.
+        NvmlLibrary nvml(QStringLiteral("libc.so.6"));
+        QVERIFY(!nvml.isAvailable());
+        QVERIFY2(nvml.statusText().contains(QLatin1String("nvmlInit_v2")),
+                 qPrintable(nvml.statusText()));
+        QVERIFY(nvml.sample().empty());
+    }
+
+    void initFailureIsReported()
+    {
+        qputenv("YOLODECK_FAKE_NVML_INIT_ERROR", "9"); // NVML_ERROR_DRIVER_NOT_LOADED
+        NvmlLibrary nvml(QStringLiteral(YOLODECK_FAKE_NVML));
+        QVERIFY(!nvml.isAvailable());
+        QVERIFY2(nvml.statusText().contains(QLatin1String("error 9")),
+                 qPrintable(nvml.statusText()));
+        QCOMPARE(nvml.deviceCount(), 0);
+        QVERIFY(nvml.sample().empty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestNvmlLibrary)
+#include "tst_nvmllibrary.moc"

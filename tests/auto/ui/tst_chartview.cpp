@@ -1,0 +1,306 @@
+#include "ui/chartview.h"
+
+#include <QFile>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <qcustomplot.h>
+
+using namespace yolodeck;
+
+namespace {
+BatchProgress batch(int epoch, int index, int batches, double box, double lr = 0.01)
+{
+    BatchProgress p;
+    p.epoch = epoch;
+    p.epochs = 10;
+    p.batch = index;
+    p.batches = batches;
+    p.globalStep = qint64(epoch - 1) * batches + index;
+    p.loss = {box, box / 2, box / 4};
+    p.lr = {lr, lr, lr};
+    return p;
+}
+
+EpochRecord record(int epoch, double map50, double time)
+{
+    EpochRecord r;
+    r.epoch = epoch;
+    r.time = time;
+    r.trainLoss = {1.0 / epoch, 0.5 / epoch, 0.25 / epoch};
+    r.valLoss = {1.1 / epoch, 0.6 / epoch, 0.3 / epoch};
+    r.precision = 0.5;
+    r.recall = 0.4;
+    r.map50 = map50;
+    r.map50_95 = map50 / 2;
+    r.fitness = 0.1 * map50 + 0.9 * map50 / 2;
+    return r;
+}
+
+int lines(const QString &text, const QString &prefix)
+{
+    int n = 0;
+    for (const QString &line : text.split(QLatin1Char('\n'))) {
+        if (line.startsWith(prefix))
+            ++n;
+    }
+    return n;
+}
+} // namespace
+
+class TestChartView : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void pointsAreAdded()
+    {
+        ChartView view(ChartView::Kind::Losses);
+        for (int i = 1; i <= 8; ++i)
+            view.appendBatch(batch(1, i, 8, 2.0));
+        view.appendEpoch(record(1, 0.3, 10));
+        view.flush();
+        QCOMPARE(view.batchPointCount(), 8);
+        QCOMPARE(view.epochPointCount(), 1);
+        // Graphs: 3 raw + 3 smoothed batch curves, 6 epoch series.
+        QCOMPARE(view.plot()->graphCount(), 12);
+        QCOMPARE(view.plot()->graph(0)->dataCount(), 8);
+        QCOMPARE(view.plot()->graph(1)->dataCount(), 8);
+        QCOMPARE(view.plot()->graph(6)->dataCount(), 1);
+        // Epoch x: a batch of epoch 1 sits at 1/8 .. 8/8.
+        QCOMPARE(view.plot()->graph(0)->data()->at(0)->key, 0.125);
+        QCOMPARE(view.plot()->graph(0)->data()->at(7)->key, 1.0);
+
+        // The same epoch again replaces its row.
+        view.appendEpoch(record(1, 0.35, 10));
+        QCOMPARE(view.epochPointCount(), 1);
+    }
+
+    void metricsHaveNoBatchCurves()
+    {
+        ChartView view(ChartView::Kind::Metrics);
+        view.appendBatch(batch(1, 1, 4, 1.0));
+        view.appendEpoch(record(1, 0.3, 10));
+        view.appendEpoch(record(2, 0.4, 20));
+        view.flush();
+        QCOMPARE(view.batchPointCount(), 0);
+        QCOMPARE(view.plot()->graphCount(), 4);
+        QCOMPARE(view.plot()->graph(2)->data()->at(1)->value, 0.4); // mAP50 of epoch 2
+    }
+
+    void epochTimeFromCumulativeTime()
+    {
+        ChartView view(ChartView::Kind::EpochTime);
+        view.appendEpoch(record(1, 0.1, 12.5));
+        view.appendEpoch(record(2, 0.1, 25.0));
+        view.appendEpoch(record(3, 0.1, 40.0));
+        view.flush();
+        QCOMPARE(view.plot()->graph(0)->data()->at(0)->value, 12.5);
+        QCOMPARE(view.plot()->graph(0)->data()->at(2)->value, 15.0);
+    }
+
+    void smoothing_data()
+    {
+        QTest::addColumn<double>("weight");
+        QTest::addColumn<QList<double>>("expected");
+        // Values 1, 3: EMA with TensorBoard's debiasing.
+        QTest::newRow("off") << 0.0 << QList<double>{1.0, 3.0};
+        // w=0.5: last = 0.5, debias 0.5 -> 1; last = 0.25 + 1.5 = 1.75, debias 0.75 -> 2.333
+        QTest::newRow("0.5") << 0.5 << QList<double>{1.0, 1.75 / 0.75};
+        QTest::newRow("0.9") << 0.9 << QList<double>{1.0, (0.09 + 0.3) / (1 - 0.81)};
+    }
+
+    void smoothing()
+    {
+        QFETCH(double, weight);
+        QFETCH(QList<double>, expected);
+        ChartView view(ChartView::Kind::Losses);
+        view.setSmoothing(weight);
+        view.appendBatch(batch(1, 1, 2, 1.0));
+        view.appendBatch(batch(1, 2, 2, 3.0));
+        const std::vector<double> smoothed = view.smoothedSeries(0);
+        QCOMPARE(int(smoothed.size()), expected.size());
+        for (int i = 0; i < expected.size(); ++i)
+            QVERIFY2(qAbs(smoothed[size_t(i)] - expected[i]) < 1e-12,
+                     qPrintable(QString::number(smoothed[size_t(i)])));
+        // The plotted curve is the smoothed one.
+        view.flush();
+        QVERIFY(qAbs(view.plot()->graph(1)->data()->at(1)->value - expected[1]) < 1e-12);
+        QCOMPARE(view.plot()->graph(0)->data()->at(1)->value, 3.0); // raw stays raw
+    }
+
+    void branchResetDropsLaterPoints()
+    {
+        ChartView view(ChartView::Kind::Losses);
+        History history;
+        for (int e = 1; e <= 5; ++e) {
+            for (int b = 1; b <= 4; ++b)
+                view.appendBatch(batch(e, b, 4, 1.0 / e));
+            view.appendEpoch(record(e, 0.1 * e, 10.0 * e));
+            history.push_back(record(e, 0.1 * e, 10.0 * e));
+        }
+        view.setBestEpoch(5);
+        view.addResumeMarker(4);
+        QCOMPARE(view.batchPointCount(), 20);
+
+        // A branch from epoch3.pt: history is rows 1..3; everything later goes.
+        history.resize(3);
+        view.resetToHistory(history);
+        QCOMPARE(view.batchPointCount(), 12);
+        QCOMPARE(view.epochPointCount(), 3);
+        QVERIFY(view.resumeMarkers().empty()); // the marker at 4 was in the dropped future
+        QCOMPARE(view.bestEpoch(), 0);         // best was epoch 5, gone too
+        view.addResumeMarker(3);
+        // The branch's own epoch 4 does not interleave with the old one.
+        view.appendBatch(batch(4, 1, 4, 0.9));
+        view.flush();
+        QCOMPARE(view.batchPointCount(), 13);
+        const auto data = view.plot()->graph(0)->data();
+        for (int i = 1; i < data->size(); ++i)
+            QVERIFY(data->at(i)->key > data->at(i - 1)->key);
+        QCOMPARE(data->at(data->size() - 1)->value, 0.9);
+    }
+
+    void midEpochResumeKeepsItsBatches()
+    {
+        ChartView view(ChartView::Kind::Losses);
+        view.setBatchesPerEpoch(10);
+        for (int b = 1; b <= 10; ++b)
+            view.appendBatch(batch(1, b, 10, 1.0));
+        for (int b = 1; b <= 7; ++b)
+            view.appendBatch(batch(2, b, 10, 1.0));
+        History history{record(1, 0.1, 10)};
+        view.resetToHistory(history, 4); // stopped after batch 4 of epoch 2
+        QCOMPARE(view.batchPointCount(), 14);
+    }
+
+    void resumeMarker()
+    {
+        ChartView view(ChartView::Kind::Losses);
+        view.setBatchesPerEpoch(4);
+        view.addResumeMarker(2);
+        view.addResumeMarker(2); // once only
+        view.addResumeMarker(3.5);
+        QCOMPARE(view.resumeMarkers(), (std::vector<double>{2, 3.5}));
+        view.flush();
+        // Each marker is a vertical line plus its label.
+        int lines = 0;
+        for (int i = 0; i < view.plot()->itemCount(); ++i) {
+            if (auto line = qobject_cast<QCPItemStraightLine *>(view.plot()->item(i))) {
+                ++lines;
+                QCOMPARE(line->point1->key(), line->point2->key());
+            }
+        }
+        QCOMPARE(lines, 2);
+        // On the step axis the marker moves to epoch * batches per epoch.
+        view.setXAxis(ChartView::XAxis::Step);
+        view.flush();
+        QList<double> keys;
+        for (int i = 0; i < view.plot()->itemCount(); ++i) {
+            if (auto line = qobject_cast<QCPItemStraightLine *>(view.plot()->item(i)))
+                keys << line->point1->key();
+        }
+        QCOMPARE(keys, (QList<double>{8, 14}));
+    }
+
+    void csvExport()
+    {
+        ChartView view(ChartView::Kind::Losses);
+        view.setSmoothing(0);
+        view.appendBatch(batch(1, 1, 2, 2.0));
+        view.appendBatch(batch(1, 2, 2, 4.0));
+        view.appendEpoch(record(1, 0.3, 10));
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("losses.csv"));
+        QVERIFY(view.exportCsv(path));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(file.readAll());
+        const QStringList rows = text.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(rows.first(), QStringLiteral("series,epoch,step,value,smoothed"));
+        QCOMPARE(rows.size(), 1 + 3 * 2 + 6);
+        QVERIFY(rows.contains(QStringLiteral("train box,0.5,1,2,2")));
+        QVERIFY(rows.contains(QStringLiteral("train box,1,2,4,4")));
+        QVERIFY(rows.contains(QStringLiteral("train cls,1,2,2,2")));
+        QVERIFY(rows.contains(QStringLiteral("train box (epoch),1,2,1,")));
+        QVERIFY(rows.contains(QStringLiteral("val box,1,2,1.1,")));
+        QCOMPARE(lines(text, QStringLiteral("val dfl,")), 1);
+
+        QVERIFY(!view.exportCsv(dir.filePath(QStringLiteral("missing/folder/x.csv"))));
+    }
+
+    void pngExport()
+    {
+        ChartView view(ChartView::Kind::Metrics);
+        view.appendEpoch(record(1, 0.3, 10));
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("metrics.png"));
+        QVERIFY(view.exportPng(path, 400, 300));
+        QImage image(path);
+        QCOMPARE(image.size(), QSize(400, 300));
+    }
+
+    void replotsAreBatched()
+    {
+        ChartView view(ChartView::Kind::Losses);
+        view.resize(600, 400);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QTRY_VERIFY(!view.replotPending());
+        const int before = view.replotCount();
+        // 1000 batches arriving over ~0.5 s, as a fast trainer would send them.
+        for (int i = 1; i <= 1000; ++i) {
+            view.appendBatch(batch(1 + (i - 1) / 100, (i - 1) % 100 + 1, 100, 1.0 / i));
+            if (i % 20 == 0)
+                QTest::qWait(10);
+        }
+        QTRY_VERIFY(!view.replotPending());
+        const int replots = view.replotCount() - before;
+        QVERIFY2(replots >= 1 && replots <= 20, qPrintable(QString::number(replots)));
+        QCOMPARE(view.plot()->graph(0)->dataCount(), 1000);
+    }
+
+    void logScaleAndReset()
+    {
+        ChartView view(ChartView::Kind::Losses);
+        view.setLogY(true);
+        QCOMPARE(view.plot()->yAxis->scaleType(), QCPAxis::stLogarithmic);
+        view.setLogY(false);
+        QCOMPARE(view.plot()->yAxis->scaleType(), QCPAxis::stLinear);
+
+        view.appendBatch(batch(1, 1, 2, 1.0));
+        view.appendBatch(batch(1, 2, 2, 3.0));
+        view.flush();
+        view.plot()->xAxis->setRange(100, 200); // as if the user panned away
+        view.resetView();
+        view.flush();
+        QVERIFY(view.plot()->xAxis->range().contains(0.5));
+        QVERIFY(view.plot()->xAxis->range().contains(1.0));
+    }
+
+    void hoverReadout()
+    {
+        ChartView view(ChartView::Kind::Metrics);
+        view.resize(600, 400);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.appendEpoch(record(1, 0.3, 10));
+        view.appendEpoch(record(2, 0.6, 20));
+        view.flush();
+        view.plot()->replot();
+        QSignalSpy spy(&view, &ChartView::hoverTextChanged);
+        const double x = view.plot()->xAxis->coordToPixel(2);
+        const double y = view.plot()->yAxis->coordToPixel(0.6);
+        view.hoverAt(QPointF(x + 2, y - 2));
+        QCOMPARE(spy.count(), 1);
+        QVERIFY2(view.hoverText().contains(QLatin1String("mAP50: 0.6")),
+                 qPrintable(view.hoverText()));
+        QVERIFY(view.hoverText().contains(QLatin1String("epoch 2.00")));
+        view.hoverAt(QPointF(-500, -500));
+        QVERIFY(view.hoverText().isEmpty());
+    }
+};
+
+QTEST_MAIN(TestChartView)
+#include "tst_chartview.moc"

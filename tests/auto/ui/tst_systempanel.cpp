@@ -1,0 +1,91 @@
+#include "ui/systemmonitor.h"
+#include "ui/systempanel.h"
+
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace yolodeck;
+
+// ctest sets YOLODECK_NVML_LIBRARY to the fake NVML library (two GPUs, the second without a
+// temperature sensor).
+class TestSystemPanel : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        if (qEnvironmentVariableIsEmpty("YOLODECK_NVML_LIBRARY"))
+            QSKIP("run through ctest: YOLODECK_NVML_LIBRARY must name the fake NVML library");
+    }
+
+    void showsBothFakeGpus()
+    {
+        SystemMonitor monitor(nullptr, 50);
+        SystemPanel panel;
+        panel.setMonitor(&monitor);
+        QSignalSpy samples(&monitor, &SystemMonitor::sampleReady);
+        monitor.start();
+        QTRY_VERIFY(samples.count() >= 3);
+        monitor.stop();
+
+        QCOMPARE(panel.gpuRowCount(), 2);
+        QVERIFY(panel.gpuStatusText().isEmpty());
+        const QString first = panel.gpuRowText(0);
+        QVERIFY2(first.contains(QLatin1String("Fake GeForce RTX 4090")), qPrintable(first));
+        QVERIFY2(first.contains(QLatin1String("87%")), qPrintable(first));
+        QVERIFY2(first.contains(QLatin1String("6.0 / 24.0 GiB")), qPrintable(first));
+        QVERIFY2(first.contains(QStringLiteral("64 °C")), qPrintable(first));
+        QVERIFY2(first.contains(QLatin1String("312 / 450 W")), qPrintable(first));
+        // No temperature sensor on the second board: a dash, not 0 °C.
+        const QString second = panel.gpuRowText(1);
+        QVERIFY2(second.contains(QLatin1String("Fake Tesla T4")), qPrintable(second));
+        QVERIFY2(second.contains(QStringLiteral(" | \u2014 | ")), qPrintable(second));
+        QVERIFY(!second.contains(QStringLiteral("°C")));
+        // System values come from /proc of this machine.
+        QVERIFY2(panel.systemText().contains(QLatin1String("GiB")), qPrintable(panel.systemText()));
+        QVERIFY(monitor.history().size() >= 3);
+    }
+
+    void noDriverIsAPlainState()
+    {
+        qputenv("YOLODECK_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1");
+        SystemMonitor monitor(nullptr, 50);
+        SystemPanel panel;
+        panel.setMonitor(&monitor);
+        QSignalSpy samples(&monitor, &SystemMonitor::sampleReady);
+        monitor.start();
+        QTRY_VERIFY(samples.count() >= 1);
+        monitor.stop();
+        QCOMPARE(panel.gpuRowCount(), 0);
+        QVERIFY2(panel.gpuStatusText().contains(QLatin1String("No NVIDIA GPU")),
+                 qPrintable(panel.gpuStatusText()));
+    }
+
+    void diagnosisIsShown()
+    {
+        SystemPanel panel;
+        SystemMonitor monitor(nullptr, 50);
+        panel.setMonitor(&monitor);
+        QSignalSpy findings(&monitor, &SystemMonitor::findingsChanged);
+        ThroughputStats stats;
+        stats.training = true;
+        stats.imagesPerSecond = 80;
+        stats.dataWaitShare = 0.62;
+        stats.workers = 2;
+        monitor.setThroughput(stats);
+        QCOMPARE(findings.count(), 1);
+        QVERIFY2(panel.diagnosisText().contains(QLatin1String("Data loading is the bottleneck")),
+                 qPrintable(panel.diagnosisText()));
+        QVERIFY(panel.diagnosisText().contains(QLatin1String("62%")));
+
+        stats.dataWaitShare = 0.05;
+        monitor.setThroughput(stats);
+        QCOMPARE(findings.count(), 2);
+        QVERIFY2(panel.diagnosisText().contains(QLatin1String("healthy")),
+                 qPrintable(panel.diagnosisText()));
+    }
+};
+
+QTEST_MAIN(TestSystemPanel)
+#include "tst_systempanel.moc"

@@ -1,0 +1,1114 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN" sourcelanguage="en">
+<context>
+    <name>main</name>
+    <message>
+        <source>Train YOLO detectors without ever losing a run.</source>
+        <translation>训练 YOLO 检测器，永不丢失训练进度。</translation>
+    </message>
+    <message>
+        <source>Start a short run on the generated demo dataset.</source>
+        <translation>在生成的演示数据集上开始一次短训练。</translation>
+    </message>
+    <message>
+        <source>User interface language (en, zh_CN).</source>
+        <translation>界面语言（en、zh_CN）。</translation>
+    </message>
+    <message>
+        <source>language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>A run folder to open or a checkpoint (.pt) to resume.</source>
+        <translation>要打开的运行文件夹，或要恢复的检查点（.pt）。</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::ChartView</name>
+    <message>
+        <source>epoch</source>
+        <translation>轮次</translation>
+    </message>
+    <message>
+        <source>seconds</source>
+        <translation>秒</translation>
+    </message>
+    <message>
+        <source>Losses</source>
+        <translation>损失</translation>
+    </message>
+    <message>
+        <source>Validation metrics</source>
+        <translation>验证指标</translation>
+    </message>
+    <message>
+        <source>Learning rate</source>
+        <translation>学习率</translation>
+    </message>
+    <message>
+        <source>Epoch time</source>
+        <translation>每轮耗时</translation>
+    </message>
+    <message>
+        <source>train box</source>
+        <translation>训练 box</translation>
+    </message>
+    <message>
+        <source>train cls</source>
+        <translation>训练 cls</translation>
+    </message>
+    <message>
+        <source>train dfl</source>
+        <translation>训练 dfl</translation>
+    </message>
+    <message>
+        <source>train box (epoch)</source>
+        <translation>训练 box（每轮）</translation>
+    </message>
+    <message>
+        <source>train cls (epoch)</source>
+        <translation>训练 cls（每轮）</translation>
+    </message>
+    <message>
+        <source>train dfl (epoch)</source>
+        <translation>训练 dfl（每轮）</translation>
+    </message>
+    <message>
+        <source>val box</source>
+        <translation>验证 box</translation>
+    </message>
+    <message>
+        <source>val cls</source>
+        <translation>验证 cls</translation>
+    </message>
+    <message>
+        <source>val dfl</source>
+        <translation>验证 dfl</translation>
+    </message>
+    <message>
+        <source>precision</source>
+        <translation>精确率</translation>
+    </message>
+    <message>
+        <source>recall</source>
+        <translation>召回率</translation>
+    </message>
+    <message>
+        <source>mAP50</source>
+        <translation>mAP50</translation>
+    </message>
+    <message>
+        <source>mAP50-95</source>
+        <translation>mAP50-95</translation>
+    </message>
+    <message>
+        <source>pg0 biases</source>
+        <translation>pg0 偏置</translation>
+    </message>
+    <message>
+        <source>pg1 weights</source>
+        <translation>pg1 权重</translation>
+    </message>
+    <message>
+        <source>pg2 norms</source>
+        <translation>pg2 归一化</translation>
+    </message>
+    <message>
+        <source>pg0 (epoch)</source>
+        <translation>pg0（每轮）</translation>
+    </message>
+    <message>
+        <source>pg1 (epoch)</source>
+        <translation>pg1（每轮）</translation>
+    </message>
+    <message>
+        <source>pg2 (epoch)</source>
+        <translation>pg2（每轮）</translation>
+    </message>
+    <message>
+        <source>seconds per epoch</source>
+        <translation>每轮秒数</translation>
+    </message>
+    <message>
+        <source>step</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <source>resumed at %1</source>
+        <translation>于 %1 恢复</translation>
+    </message>
+    <message>
+        <source>best: epoch %1</source>
+        <translation>最佳：第 %1 轮</translation>
+    </message>
+    <message>
+        <source>epoch %1</source>
+        <translation>第 %1 轮</translation>
+    </message>
+    <message>
+        <source>step %1</source>
+        <translation>第 %1 步</translation>
+    </message>
+    <message>
+        <source>%1: %2 at %3</source>
+        <translation>%1：%2（%3）</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>无法写入 %1：%2</translation>
+    </message>
+    <message>
+        <source>Reset view</source>
+        <translation>重置视图</translation>
+    </message>
+    <message>
+        <source>Logarithmic y axis</source>
+        <translation>对数 y 轴</translation>
+    </message>
+    <message>
+        <source>Export PNG…</source>
+        <translation>导出 PNG…</translation>
+    </message>
+    <message>
+        <source>Export chart as PNG</source>
+        <translation>将图表导出为 PNG</translation>
+    </message>
+    <message>
+        <source>PNG image (*.png)</source>
+        <translation>PNG 图像 (*.png)</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <source>Export chart data as CSV</source>
+        <translation>将图表数据导出为 CSV</translation>
+    </message>
+    <message>
+        <source>CSV file (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::ChartsPanel</name>
+    <message>
+        <source>Smoothing:</source>
+        <translation>平滑：</translation>
+    </message>
+    <message>
+        <source>Epoch</source>
+        <translation>轮次</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <source>X axis:</source>
+        <translation>X 轴：</translation>
+    </message>
+    <message>
+        <source>Log y (losses, LR)</source>
+        <translation>对数 y（损失、学习率）</translation>
+    </message>
+    <message>
+        <source>Reset view</source>
+        <translation>重置视图</translation>
+    </message>
+    <message>
+        <source>Fit every chart to its data and follow new points again</source>
+        <translation>让每个图表适配其数据并重新跟随新数据点</translation>
+    </message>
+    <message>
+        <source>Drag to pan, wheel to zoom, right-click for log scale and export</source>
+        <translation>拖动平移，滚轮缩放，右键切换对数刻度和导出</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::CheckpointBrowser</name>
+    <message>
+        <source>No run open.</source>
+        <translation>未打开运行。</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>恢复</translation>
+    </message>
+    <message>
+        <source>Continue training from this checkpoint (exact resume)</source>
+        <translation>从此检查点继续训练（精确恢复）</translation>
+    </message>
+    <message>
+        <source>Fine-tune from</source>
+        <translation>从此微调</translation>
+    </message>
+    <message>
+        <source>Start a new run from these weights with a fresh optimizer</source>
+        <translation>以这些权重和全新的优化器开始新的运行</translation>
+    </message>
+    <message>
+        <source>Show in folder</source>
+        <translation>在文件夹中显示</translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation>删除…</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Run folder: %1</source>
+        <translation>运行文件夹：%1</translation>
+    </message>
+    <message>
+        <source>Delete checkpoint</source>
+        <translation>删除检查点</translation>
+    </message>
+    <message>
+        <source>Delete %1?
+This cannot be undone.</source>
+        <translation>删除 %1？
+此操作无法撤销。</translation>
+    </message>
+    <message>
+        <source>Could not delete %1.</source>
+        <translation>无法删除 %1。</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::CheckpointTableModel</name>
+    <message>
+        <source>★ %1</source>
+        <translation>★ %1</translation>
+    </message>
+    <message>
+        <source>unreadable</source>
+        <translation>无法读取</translation>
+    </message>
+    <message>
+        <source>full (resumable)</source>
+        <translation>完整（可恢复）</translation>
+    </message>
+    <message>
+        <source>weights (fine-tune)</source>
+        <translation>仅权重（可微调）</translation>
+    </message>
+    <message>
+        <source>%1
+%2</source>
+        <translation>%1
+%2</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Epoch</source>
+        <translation>轮次</translation>
+    </message>
+    <message>
+        <source>Batch</source>
+        <translation>批次</translation>
+    </message>
+    <message>
+        <source>mAP50</source>
+        <translation>mAP50</translation>
+    </message>
+    <message>
+        <source>mAP50-95</source>
+        <translation>mAP50-95</translation>
+    </message>
+    <message>
+        <source>Fitness</source>
+        <translation>适应度</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Saved</source>
+        <translation>保存时间</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::Diagnosis</name>
+    <message>
+        <source>Data loading is the bottleneck: each training step waits %1% of its time for images</source>
+        <translation>数据加载是瓶颈：每个训练步有 %1% 的时间在等待图像</translation>
+    </message>
+    <message>
+        <source> (%1 images/s</source>
+        <translation>（%1 张图像/秒</translation>
+    </message>
+    <message>
+        <source> with %1 loader workers</source>
+        <translation>，%1 个加载线程</translation>
+    </message>
+    <message>
+        <source>Try more loader workers (workers=%1) or cache=ram.</source>
+        <translation>请增加加载线程（workers=%1）或使用 cache=ram。</translation>
+    </message>
+    <message>
+        <source>Try more loader workers (workers=%1).</source>
+        <translation>请增加加载线程（workers=%1）。</translation>
+    </message>
+    <message>
+        <source>Try more loader workers or cache=ram.</source>
+        <translation>请增加加载线程或使用 cache=ram。</translation>
+    </message>
+    <message>
+        <source>The GPU is under-used: %1 averaged %2% utilisation over the last %3 s. </source>
+        <translation>GPU 未被充分利用：%1 在最近 %3 秒内平均利用率为 %2%。</translation>
+    </message>
+    <message>
+        <source>Data loading (above) is the likely cause.</source>
+        <translation>可能的原因是数据加载（见上）。</translation>
+    </message>
+    <message>
+        <source>A larger batch or image size would use it better.</source>
+        <translation>更大的批次或图像尺寸能更好地利用它。</translation>
+    </message>
+    <message>
+        <source>The system is swapping: </source>
+        <translation>系统正在使用交换空间：</translation>
+    </message>
+    <message>
+        <source>swap use grew from %1 to %2 MiB in %3 s</source>
+        <translation>交换空间用量在 %3 秒内从 %1 MiB 增长到 %2 MiB</translation>
+    </message>
+    <message>
+        <source>%1 MiB were read back from swap in %2 s</source>
+        <translation>%2 秒内从交换空间读回了 %1 MiB</translation>
+    </message>
+    <message>
+        <source> (RAM %1 of %2 GiB in use). Everything slows down; lower batch or workers, or turn off cache=ram.</source>
+        <translation>（内存已用 %1 / %2 GiB）。一切都会变慢；请降低 batch 或 workers，或关闭 cache=ram。</translation>
+    </message>
+    <message>
+        <source>GPU memory is nearly full on %1: %2 of %3 GiB in use (%4%). A larger batch or image size will run out of memory.</source>
+        <translation>%1 的显存即将用尽：已用 %2 / %3 GiB（%4%）。更大的批次或图像尺寸将导致显存不足。</translation>
+    </message>
+    <message>
+        <source>Epochs are slower since the resume: %1 s per epoch now against %2 s before (+%3%). Check the device, threads= and workers= of this session.</source>
+        <translation>恢复后每轮变慢：现在每轮 %1 秒，之前为 %2 秒（+%3%）。请检查本次会话的设备、threads= 和 workers=。</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::LogPane</name>
+    <message>
+        <source>All messages</source>
+        <translation>全部消息</translation>
+    </message>
+    <message>
+        <source>Warnings and errors</source>
+        <translation>警告和错误</translation>
+    </message>
+    <message>
+        <source>Errors only</source>
+        <translation>仅错误</translation>
+    </message>
+    <message>
+        <source>Filter text</source>
+        <translation>筛选文本</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+    <message>
+        <source>Show:</source>
+        <translation>显示：</translation>
+    </message>
+    <message>
+        <source>info</source>
+        <translation>信息</translation>
+    </message>
+    <message>
+        <source>warning</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>%1 [%2] %3</source>
+        <translation>%1 [%2] %3</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::MainWindow</name>
+    <message>
+        <source>YoloDeck</source>
+        <translation>YoloDeck</translation>
+    </message>
+    <message>
+        <source>Charts</source>
+        <translation>图表</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>系统</translation>
+    </message>
+    <message>
+        <source>Checkpoints</source>
+        <translation>检查点</translation>
+    </message>
+    <message>
+        <source>Log</source>
+        <translation>日志</translation>
+    </message>
+    <message>
+        <source>YoloDeck is ready. Choose a dataset and press Start, or drop a checkpoint (.pt) on the window to resume it.</source>
+        <translation>YoloDeck 已就绪。选择数据集后点击“开始”，或将检查点（.pt）拖到窗口上以恢复训练。</translation>
+    </message>
+    <message>
+        <source>&amp;Start</source>
+        <translation>开始(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Start training with the settings on the left (Ctrl+R)</source>
+        <translation>使用左侧设置开始训练（Ctrl+R）</translation>
+    </message>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>暂停(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Pause between batches; press again to continue</source>
+        <translation>在批次之间暂停；再次点击继续</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation>停止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Stop: last.pt is saved at the current batch, resume it later</source>
+        <translation>停止：在当前批次保存 last.pt，之后可恢复</translation>
+    </message>
+    <message>
+        <source>&amp;Open Run…</source>
+        <translation>打开运行(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Show the curves and checkpoints of a run folder</source>
+        <translation>显示运行文件夹的曲线和检查点</translation>
+    </message>
+    <message>
+        <source>&amp;Resume from Checkpoint…</source>
+        <translation>从检查点恢复(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Open run folder</source>
+        <translation>打开运行文件夹</translation>
+    </message>
+    <message>
+        <source>Resume from checkpoint</source>
+        <translation>从检查点恢复</translation>
+    </message>
+    <message>
+        <source>Checkpoints (*.pt)</source>
+        <translation>检查点 (*.pt)</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Recent Runs</source>
+        <translation>最近的运行</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Training</source>
+        <translation>训练(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Use the &amp;Demo Dataset</source>
+        <translation>使用演示数据集(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Settings</source>
+        <translation>设置(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation>系统默认</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>The language changes the next time YoloDeck starts.</source>
+        <translation>语言将在下次启动 YoloDeck 时更改。</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About YoloDeck</source>
+        <translation>关于 YoloDeck(&amp;A)</translation>
+    </message>
+    <message>
+        <source>About YoloDeck</source>
+        <translation>关于 YoloDeck</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;YoloDeck&lt;/b&gt;&lt;br&gt;Train YOLO detectors without ever losing a run.&lt;br&gt;&lt;br&gt;Checkpoints open in PyTorch with &lt;code&gt;torch.jit.load(path, _extra_files={&quot;meta.json&quot;: &quot;&quot;})&lt;/code&gt;.&lt;br&gt;&lt;br&gt;Licensed under the GNU GPL version 3 or later.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Training</source>
+        <translation>训练中</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>空闲</translation>
+    </message>
+    <message>
+        <source>Epoch being trained / total</source>
+        <translation>当前训练轮次 / 总轮次</translation>
+    </message>
+    <message>
+        <source>Batch within the epoch</source>
+        <translation>本轮中的批次</translation>
+    </message>
+    <message>
+        <source>Training throughput</source>
+        <translation>训练吞吐量</translation>
+    </message>
+    <message>
+        <source>Estimated time to the end of the run</source>
+        <translation>预计剩余时间</translation>
+    </message>
+    <message>
+        <source>Training device</source>
+        <translation>训练设备</translation>
+    </message>
+    <message>
+        <source>&amp;Continue</source>
+        <translation>继续(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Cannot start</source>
+        <translation>无法开始</translation>
+    </message>
+    <message>
+        <source>Starting: %1</source>
+        <translation>开始：%1</translation>
+    </message>
+    <message>
+        <source>Preparing: scanning the dataset and building the model…</source>
+        <translation>准备中：正在扫描数据集并构建模型…</translation>
+    </message>
+    <message>
+        <source>Paused between batches</source>
+        <translation>已在批次之间暂停</translation>
+    </message>
+    <message>
+        <source>Stopping: saving last.pt at the current batch…</source>
+        <translation>正在停止：在当前批次保存 last.pt…</translation>
+    </message>
+    <message>
+        <source>epoch %1/%2</source>
+        <translation>轮次 %1/%2</translation>
+    </message>
+    <message>
+        <source>YoloDeck — %1</source>
+        <translation>YoloDeck — %1</translation>
+    </message>
+    <message>
+        <source>Exact resume</source>
+        <translation>精确恢复</translation>
+    </message>
+    <message>
+        <source>Resume (not exact)</source>
+        <translation>恢复（非精确）</translation>
+    </message>
+    <message>
+        <source>Branch</source>
+        <translation>分支</translation>
+    </message>
+    <message>
+        <source>Fine-tune</source>
+        <translation>微调</translation>
+    </message>
+    <message>
+        <source>New run</source>
+        <translation>新运行</translation>
+    </message>
+    <message>
+        <source>%1: %2, %3 (%4 parameters) on %5, %6 train / %7 val images, %8 epochs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>batch %1/%2</source>
+        <translation>批次 %1/%2</translation>
+    </message>
+    <message>
+        <source>%1 img/s</source>
+        <translation>%1 张/秒</translation>
+    </message>
+    <message>
+        <source>ETA %1</source>
+        <translation>剩余 %1</translation>
+    </message>
+    <message>
+        <source>validating %1/%2</source>
+        <translation>验证中 %1/%2</translation>
+    </message>
+    <message>
+        <source>Epoch %1/%2 in %3 s: P %4, R %5, mAP50 %6, mAP50-95 %7%8</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> (best so far)</source>
+        <translation>（目前最佳）</translation>
+    </message>
+    <message>
+        <source>Checkpoint %1 was not saved: %2</source>
+        <translation>检查点 %1 未保存：%2</translation>
+    </message>
+    <message>
+        <source>Saved %1 (%2 ms)</source>
+        <translation>已保存 %1（%2 毫秒）</translation>
+    </message>
+    <message>
+        <source>Training failed</source>
+        <translation>训练失败</translation>
+    </message>
+    <message>
+        <source>Training finished after %1 epochs.</source>
+        <translation>训练在 %1 轮后完成。</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Stopped — resume it from the Checkpoints tab</source>
+        <translation>已停止 — 可在“检查点”页恢复</translation>
+    </message>
+    <message>
+        <source>Finished</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>Stop the training before opening another run.</source>
+        <translation>请先停止训练再打开其他运行。</translation>
+    </message>
+    <message>
+        <source>Reading %1…</source>
+        <translation>正在读取 %1…</translation>
+    </message>
+    <message>
+        <source>Open run</source>
+        <translation>打开运行</translation>
+    </message>
+    <message>
+        <source>Showing %1: %2 epochs</source>
+        <translation>显示 %1：%2 轮</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>恢复</translation>
+    </message>
+    <message>
+        <source>Stop the current training before resuming another checkpoint.</source>
+        <translation>请先停止当前训练再恢复其他检查点。</translation>
+    </message>
+    <message>
+        <source>Checking %1…</source>
+        <translation>正在检查 %1…</translation>
+    </message>
+    <message>
+        <source>Resuming from %1</source>
+        <translation>从 %1 恢复</translation>
+    </message>
+    <message>
+        <source>Fine-tune: model= is now %1. Check the settings on the left and press Start; this is a new run with a fresh optimizer, not a resume.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fine-tune from %1: press Start</source>
+        <translation>从 %1 微调：请点击“开始”</translation>
+    </message>
+    <message>
+        <source>Training is running</source>
+        <translation>训练正在进行</translation>
+    </message>
+    <message>
+        <source>Stop training and quit? last.pt is saved at the current batch, so the run can be resumed exactly.</source>
+        <translation>停止训练并退出？last.pt 将在当前批次保存，之后可以精确恢复。</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::NvmlLibrary</name>
+    <message>
+        <source>No NVIDIA GPU / driver not found (%1 could not be loaded).</source>
+        <translation>未找到 NVIDIA GPU / 驱动（无法加载 %1）。</translation>
+    </message>
+    <message>
+        <source>No usable NVIDIA driver: %1 lacks %2 (driver too old?).</source>
+        <translation>没有可用的 NVIDIA 驱动：%1 缺少 %2（驱动太旧？）。</translation>
+    </message>
+    <message>
+        <source>No NVIDIA GPU: the driver library loaded but NVML did not start (error %1).</source>
+        <translation>没有 NVIDIA GPU：驱动库已加载，但 NVML 未能启动（错误 %1）。</translation>
+    </message>
+    <message>
+        <source>GPU %1</source>
+        <translation>GPU %1</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::ResumeDialog</name>
+    <message>
+        <source>Resume from %1</source>
+        <translation>从 %1 恢复</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Exact resume&lt;/b&gt; in the same run folder.</source>
+        <translation>在同一运行文件夹中&lt;b&gt;精确恢复&lt;/b&gt;。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Resume (not exact)&lt;/b&gt; in the same run folder.</source>
+        <translation>在同一运行文件夹中&lt;b&gt;恢复（非精确）&lt;/b&gt;。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Exact resume as a branch:&lt;/b&gt; this is an older state of its run, so training continues in a new folder and nothing after it is overwritten.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Fine-tune only:&lt;/b&gt; this file holds weights without optimizer state, so it cannot be resumed. A new run starts from its weights.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;This file cannot be resumed.&lt;/b&gt;</source>
+        <translation>&lt;b&gt;此文件无法恢复。&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>Checkpoint:</source>
+        <translation>检查点：</translation>
+    </message>
+    <message>
+        <source>%1 epochs completed, stopped at batch %2 of the next</source>
+        <translation>已完成 %1 轮，停在下一轮的第 %2 批</translation>
+    </message>
+    <message>
+        <source>%1 epochs completed</source>
+        <translation>已完成 %1 轮</translation>
+    </message>
+    <message>
+        <source>State:</source>
+        <translation>状态：</translation>
+    </message>
+    <message>
+        <source>Writes to:</source>
+        <translation>写入到：</translation>
+    </message>
+    <message>
+        <source>Raise it to train longer: the learning-rate schedule continues smoothly to the new end</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Total epochs:</source>
+        <translation>总轮数：</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Checks passed:&lt;/p&gt;</source>
+        <translation>&lt;p&gt;已通过的检查：&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Warnings:&lt;/p&gt;</source>
+        <translation>&lt;p&gt;警告：&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Problems:&lt;/p&gt;</source>
+        <translation>&lt;p&gt;问题：&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Resume as branch</source>
+        <translation>作为分支恢复</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>恢复</translation>
+    </message>
+    <message>
+        <source>Fine-tune from it</source>
+        <translation>从它微调</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::RunReplay</name>
+    <message>
+        <source>%1 is not a run folder: it has neither results.csv nor events.jsonl.</source>
+        <translation>%1 不是运行文件夹：其中既没有 results.csv 也没有 events.jsonl。</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::RunSetupPanel</name>
+    <message>
+        <source>path/to/data.yaml</source>
+        <translation>path/to/data.yaml</translation>
+    </message>
+    <message>
+        <source>…</source>
+        <translation>…</translation>
+    </message>
+    <message>
+        <source>Choose a data.yaml</source>
+        <translation>选择 data.yaml</translation>
+    </message>
+    <message>
+        <source>Dataset</source>
+        <translation>数据集</translation>
+    </message>
+    <message>
+        <source>Model scale (n s m l x; tiny for quick tests) or a .pt file to fine-tune from</source>
+        <translation>模型规模（n s m l x；tiny 用于快速测试）或用于微调的 .pt 文件</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Epochs</source>
+        <translation>轮数</translation>
+    </message>
+    <message>
+        <source>Image size</source>
+        <translation>图像尺寸</translation>
+    </message>
+    <message>
+        <source>Batch</source>
+        <translation>批次</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Also keep epochN.pt every N epochs</source>
+        <translation>每 N 轮额外保存 epochN.pt</translation>
+    </message>
+    <message>
+        <source>Save every</source>
+        <translation>保存间隔</translation>
+    </message>
+    <message>
+        <source>Choose the folder that holds the runs</source>
+        <translation>选择存放运行的文件夹</translation>
+    </message>
+    <message>
+        <source>Output folder</source>
+        <translation>输出文件夹</translation>
+    </message>
+    <message>
+        <source>Run name</source>
+        <translation>运行名称</translation>
+    </message>
+    <message>
+        <source>Advanced</source>
+        <translation>高级</translation>
+    </message>
+    <message>
+        <source>%1=: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>data= is required: choose a data.yaml or the demo dataset</source>
+        <translation>需要 data=：请选择 data.yaml 或演示数据集</translation>
+    </message>
+    <message>
+        <source>data=%1 is not valid: no such file</source>
+        <translation>data=%1 无效：文件不存在</translation>
+    </message>
+    <message>
+        <source>Fix the fields marked in red to start.</source>
+        <translation>请修正标红的字段后再开始。</translation>
+    </message>
+    <message>
+        <source>Demo (generated shapes)</source>
+        <translation>演示（生成的形状）</translation>
+    </message>
+    <message>
+        <source>auto (CUDA if present)</source>
+        <translation>自动（有 CUDA 则用）</translation>
+    </message>
+    <message>
+        <source>cpu</source>
+        <translation>cpu</translation>
+    </message>
+    <message>
+        <source>Choose a dataset</source>
+        <translation>选择数据集</translation>
+    </message>
+    <message>
+        <source>Dataset description (*.yaml *.yml)</source>
+        <translation>数据集描述 (*.yaml *.yml)</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::SystemPanel</name>
+    <message>
+        <source>GPUs</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
+        <source>Looking for NVIDIA GPUs…</source>
+        <translation>正在查找 NVIDIA GPU…</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>系统</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>RAM</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <source>Swap</source>
+        <translation>交换空间</translation>
+    </message>
+    <message>
+        <source>This program</source>
+        <translation>本程序</translation>
+    </message>
+    <message>
+        <source>Training throughput</source>
+        <translation>训练吞吐量</translation>
+    </message>
+    <message>
+        <source>Images/s</source>
+        <translation>图像/秒</translation>
+    </message>
+    <message>
+        <source>Waiting for data</source>
+        <translation>等待数据</translation>
+    </message>
+    <message>
+        <source>Diagnosis</source>
+        <translation>诊断</translation>
+    </message>
+    <message>
+        <source>The diagnosis starts when training runs.</source>
+        <translation>训练开始后进行诊断。</translation>
+    </message>
+    <message>
+        <source>GPU</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
+        <source>Utilisation</source>
+        <translation>利用率</translation>
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation>显存</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>Power / limit</source>
+        <translation>功耗 / 上限</translation>
+    </message>
+    <message>
+        <source>No NVIDIA GPU / driver not found.</source>
+        <translation>未找到 NVIDIA GPU / 驱动。</translation>
+    </message>
+    <message>
+        <source>The NVIDIA driver reports no GPU.</source>
+        <translation>NVIDIA 驱动未报告任何 GPU。</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1%</source>
+        <translation type="unfinished">%1%</translation>
+    </message>
+    <message>
+        <source>%1 / %2 GiB</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 °C</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 / %2 W</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 W</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no swap</source>
+        <translation>无交换空间</translation>
+    </message>
+    <message>
+        <source>%1 GiB resident</source>
+        <translation>常驻 %1 GiB</translation>
+    </message>
+    <message>
+        <source>%1</source>
+        <translation type="unfinished">%1</translation>
+    </message>
+    <message>
+        <source>%1% of each step</source>
+        <translation>每步的 %1%</translation>
+    </message>
+    <message>
+        <source>No problem found: the run looks healthy.</source>
+        <translation>未发现问题：训练运行正常。</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::TrainingWorker</name>
+    <message>
+        <source>Training stopped by an internal error: %1</source>
+        <translation>训练因内部错误停止：%1</translation>
+    </message>
+    <message>
+        <source>Training stopped by an unknown internal error.</source>
+        <translation>训练因未知内部错误停止。</translation>
+    </message>
+    <message>
+        <source>Writing the demo dataset to %1…</source>
+        <translation>正在将演示数据集写入 %1…</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,229 @@
+#include "ui/checkpointtablemodel.h"
+
+#include "ui/checkpointlistworker.h"
+#include "ui/metatypes.h"
+
+#include <QColor>
+#include <QDir>
+#include <QFileInfo>
+#include <QFont>
+#include <QLocale>
+
+#include <cmath>
+
+namespace yolodeck {
+
+namespace {
+QVariant metric(double v)
+{
+    return std::isfinite(v) ? QVariant(QString::number(v, 'f', 4)) : QVariant();
+}
+} // namespace
+
+CheckpointTableModel::CheckpointTableModel(QObject *parent)
+    : QAbstractTableModel(parent)
+    , m_worker(new CheckpointListWorker)
+{
+    registerMetaTypes();
+    m_thread.setObjectName(QStringLiteral("CheckpointList"));
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    connect(this, &CheckpointTableModel::requestList, m_worker, &CheckpointListWorker::list);
+    connect(m_worker, &CheckpointListWorker::listed, this, &CheckpointTableModel::onListed);
+    m_thread.start();
+
+    m_debounce.setSingleShot(true);
+    m_debounce.setInterval(300);
+    connect(&m_debounce, &QTimer::timeout, this, &CheckpointTableModel::refresh);
+    connect(&m_watcher, &QFileSystemWatcher::directoryChanged, &m_debounce,
+            qOverload<>(&QTimer::start));
+    connect(&m_watcher, &QFileSystemWatcher::fileChanged, &m_debounce, qOverload<>(&QTimer::start));
+}
+
+CheckpointTableModel::~CheckpointTableModel()
+{
+    m_thread.quit();
+    m_thread.wait();
+}
+
+int CheckpointTableModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_rows.size());
+}
+
+int CheckpointTableModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant CheckpointTableModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const CheckpointInfo &c = m_rows[size_t(index.row())];
+    const bool best = index.row() == m_bestRow;
+    switch (role) {
+    case Qt::DisplayRole:
+        switch (Column(index.column())) {
+        case File:
+            return best ? tr("★ %1").arg(QFileInfo(c.path).fileName())
+                        : QFileInfo(c.path).fileName();
+        case Kind:
+            if (!c.isValid())
+                return tr("unreadable");
+            return c.kind == QLatin1String("full") ? tr("full (resumable)")
+                                                   : tr("weights (fine-tune)");
+        case Epoch:
+            return c.epoch >= 0 ? QVariant(c.epoch) : QVariant();
+        case Batch:
+            return c.batch > 0 ? QVariant(c.batch) : QVariant();
+        case Map50:
+            return metric(c.map50);
+        case Map50_95:
+            return metric(c.map50_95);
+        case Fitness:
+            return metric(c.fitness);
+        case Size:
+            return QLocale().formattedDataSize(c.size, 1);
+        case Created:
+            return QLocale().toString(c.created.toLocalTime(), QLocale::ShortFormat);
+        case ColumnCount:
+            break;
+        }
+        return {};
+    case SortRole:
+        switch (Column(index.column())) {
+        case File:
+            return QFileInfo(c.path).fileName();
+        case Kind:
+            return c.kind;
+        case Epoch:
+            return c.epoch;
+        case Batch:
+            return c.batch;
+        case Map50:
+            return std::isfinite(c.map50) ? c.map50 : -1.0;
+        case Map50_95:
+            return std::isfinite(c.map50_95) ? c.map50_95 : -1.0;
+        case Fitness:
+            return std::isfinite(c.fitness) ? c.fitness : -1.0;
+        case Size:
+            return c.size;
+        case Created:
+            return c.created;
+        case ColumnCount:
+            break;
+        }
+        return {};
+    case Qt::ToolTipRole:
+        return c.isValid() ? c.path : tr("%1\n%2").arg(c.path, c.error);
+    case Qt::FontRole:
+        if (best) {
+            QFont font;
+            font.setBold(true);
+            return font;
+        }
+        return {};
+    case Qt::ForegroundRole:
+        if (!c.isValid())
+            return QColor(0xb0, 0x30, 0x30);
+        return {};
+    case Qt::TextAlignmentRole:
+        if (index.column() != File && index.column() != Kind)
+            return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+        return {};
+    case PathRole:
+        return c.path;
+    case ResumableRole:
+        return c.isResumable();
+    case BestRole:
+        return best;
+    default:
+        return {};
+    }
+}
+
+QVariant CheckpointTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (Column(section)) {
+    case File:
+        return tr("File");
+    case Kind:
+        return tr("Kind");
+    case Epoch:
+        return tr("Epoch");
+    case Batch:
+        return tr("Batch");
+    case Map50:
+        return tr("mAP50");
+    case Map50_95:
+        return tr("mAP50-95");
+    case Fitness:
+        return tr("Fitness");
+    case Size:
+        return tr("Size");
+    case Created:
+        return tr("Saved");
+    case ColumnCount:
+        break;
+    }
+    return {};
+}
+
+void CheckpointTableModel::setCheckpoints(std::vector<CheckpointInfo> checkpoints)
+{
+    beginResetModel();
+    m_rows = std::move(checkpoints);
+    m_bestRow = -1;
+    double bestFitness = -1;
+    for (size_t i = 0; i < m_rows.size(); ++i) {
+        const CheckpointInfo &c = m_rows[i];
+        if (c.isValid() && std::isfinite(c.fitness) && c.fitness > bestFitness) {
+            bestFitness = c.fitness;
+            m_bestRow = int(i);
+        }
+    }
+    endResetModel();
+}
+
+QString CheckpointTableModel::watchedFolder() const
+{
+    if (m_dir.isEmpty())
+        return {};
+    const QString weights = QDir(m_dir).filePath(QStringLiteral("weights"));
+    return QFileInfo(weights).isDir() ? weights : m_dir;
+}
+
+void CheckpointTableModel::setDirectory(const QString &dir)
+{
+    if (!m_watcher.directories().isEmpty())
+        m_watcher.removePaths(m_watcher.directories());
+    m_dir = dir;
+    if (!watchedFolder().isEmpty() && QFileInfo(watchedFolder()).isDir())
+        m_watcher.addPath(watchedFolder());
+    refresh();
+}
+
+void CheckpointTableModel::refresh()
+{
+    // The weights folder may appear after the run folder (first checkpoint): watch it then.
+    const QString folder = watchedFolder();
+    if (!folder.isEmpty() && QFileInfo(folder).isDir() && !m_watcher.directories().contains(folder))
+        m_watcher.addPath(folder);
+    ++m_pending;
+    Q_EMIT requestList(m_dir, ++m_generation);
+}
+
+void CheckpointTableModel::onListed(const QString &dir, quint64 generation,
+                                    const std::vector<CheckpointInfo> &checkpoints)
+{
+    --m_pending;
+    if (generation != m_generation || dir != m_dir)
+        return; // superseded by a newer request
+    setCheckpoints(checkpoints);
+    Q_EMIT refreshed();
+}
+
+} // namespace yolodeck

@@ -1,0 +1,641 @@
+#include "ui/mainwindow.h"
+
+#include "ui/chartspanel.h"
+#include "ui/checkpointbrowser.h"
+#include "ui/checkpointtablemodel.h"
+#include "ui/logpane.h"
+#include "ui/metatypes.h"
+#include "ui/resumedialog.h"
+#include "ui/runsetuppanel.h"
+#include "ui/systemmonitor.h"
+#include "ui/systempanel.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QScreen>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QToolBar>
+
+namespace yolodeck {
+
+namespace {
+constexpr int kMaxRecentRuns = 10;
+
+QString duration(double seconds)
+{
+    if (!(seconds >= 0))
+        return QString();
+    const qint64 s = qint64(seconds + 0.5);
+    if (s >= 3600)
+        return QStringLiteral("%1:%2:%3")
+            .arg(s / 3600)
+            .arg((s / 60) % 60, 2, 10, QLatin1Char('0'))
+            .arg(s % 60, 2, 10, QLatin1Char('0'));
+    return QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
+}
+
+QString checkpointPathOf(const QMimeData *mime)
+{
+    if (!mime->hasUrls())
+        return {};
+    for (const QUrl &url : mime->urls()) {
+        if (url.isLocalFile() &&
+            url.toLocalFile().endsWith(QLatin1String(".pt"), Qt::CaseInsensitive))
+            return url.toLocalFile();
+    }
+    return {};
+}
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent)
+    , m_controller(new TrainingController(this))
+    , m_monitor(new SystemMonitor(this))
+{
+    registerMetaTypes();
+    setWindowTitle(tr("YoloDeck"));
+    setWindowIcon(QIcon(QStringLiteral(":/icons/yolodeck.svg")));
+    setAcceptDrops(true);
+
+    m_setup = new RunSetupPanel;
+    m_charts = new ChartsPanel;
+    m_system = new SystemPanel;
+    m_system->setMonitor(m_monitor);
+    m_checkpoints = new CheckpointBrowser;
+    m_log = new LogPane;
+    m_tabs = new QTabWidget;
+    m_tabs->addTab(m_charts, QIcon(QStringLiteral(":/icons/charts.svg")), tr("Charts"));
+    m_tabs->addTab(m_system, QIcon(QStringLiteral(":/icons/system.svg")), tr("System"));
+    m_tabs->addTab(m_checkpoints, QIcon(QStringLiteral(":/icons/checkpoint.svg")),
+                   tr("Checkpoints"));
+    m_tabs->addTab(m_log, QIcon(QStringLiteral(":/icons/log.svg")), tr("Log"));
+    m_tabs->setDocumentMode(true);
+
+    auto splitter = new QSplitter;
+    splitter->setObjectName(QStringLiteral("mainSplitter"));
+    splitter->addWidget(m_setup);
+    splitter->addWidget(m_tabs);
+    splitter->setStretchFactor(0, 0);
+    splitter->setStretchFactor(1, 1);
+    splitter->setCollapsible(1, false);
+    m_setup->setMinimumWidth(330);
+    splitter->setSizes({360, 1000});
+    setCentralWidget(splitter);
+
+    createActions();
+    createStatusBar();
+
+    connect(m_controller, &TrainingController::stateChanged, this, &MainWindow::onStateChanged);
+    connect(m_controller, &TrainingController::runStarted, this, &MainWindow::onRunStarted);
+    connect(m_controller, &TrainingController::batchFinished, this, &MainWindow::onBatchFinished);
+    connect(m_controller, &TrainingController::validationProgress, this,
+            &MainWindow::onValidationProgress);
+    connect(m_controller, &TrainingController::epochFinished, this, &MainWindow::onEpochFinished);
+    connect(m_controller, &TrainingController::checkpointSaved, this,
+            &MainWindow::onCheckpointSaved);
+    connect(m_controller, &TrainingController::message, m_log,
+            [this](LogLevel level, const QString &text) { m_log->append(level, text); });
+    connect(m_controller, &TrainingController::runFinished, this, &MainWindow::onRunFinished);
+    connect(m_controller, &TrainingController::resumePlanned, this, &MainWindow::onResumePlanned);
+    connect(m_controller, &TrainingController::runLoaded, this, &MainWindow::onRunLoaded);
+    connect(m_setup, &RunSetupPanel::validityChanged, this, &MainWindow::updateActions);
+    connect(m_checkpoints, &CheckpointBrowser::resumeRequested, this, &MainWindow::openCheckpoint);
+    connect(m_checkpoints, &CheckpointBrowser::fineTuneRequested, this, &MainWindow::fineTuneFrom);
+
+    // The device list comes from the monitor's first sample: NVML is only called on its thread.
+    connect(m_monitor, &SystemMonitor::sampleReady, this, [this](const SystemSample &sample) {
+        if (m_devicesListed)
+            return;
+        m_devicesListed = true;
+        QStringList devices;
+        for (const GpuSample &g : sample.gpus)
+            devices << QStringLiteral("cuda:%1 (%2)").arg(g.index).arg(g.name);
+        m_setup->setDevices(devices);
+    });
+
+    loadSettings();
+    // Connected after loading, or restoring the chart options would save half-restored settings.
+    connect(m_charts, &ChartsPanel::optionsChanged, this, [this] { saveSettings(); });
+    updateActions();
+    m_monitor->start();
+    m_log->append(LogLevel::Info, tr("YoloDeck is ready. Choose a dataset and press Start, or "
+                                     "drop a checkpoint (.pt) on the window to resume it."));
+}
+
+MainWindow::~MainWindow()
+{
+    m_controller->shutdown();
+    m_monitor->stop();
+}
+
+void MainWindow::createActions()
+{
+    m_startAction = new QAction(QIcon(QStringLiteral(":/icons/start.svg")), tr("&Start"), this);
+    m_startAction->setShortcut(Qt::CTRL | Qt::Key_R);
+    m_startAction->setToolTip(tr("Start training with the settings on the left (Ctrl+R)"));
+    m_pauseAction = new QAction(QIcon(QStringLiteral(":/icons/pause.svg")), tr("&Pause"), this);
+    m_pauseAction->setCheckable(true);
+    m_pauseAction->setToolTip(tr("Pause between batches; press again to continue"));
+    m_stopAction = new QAction(QIcon(QStringLiteral(":/icons/stop.svg")), tr("S&top"), this);
+    m_stopAction->setToolTip(tr("Stop: last.pt is saved at the current batch, resume it later"));
+    m_openRunAction =
+        new QAction(QIcon(QStringLiteral(":/icons/open.svg")), tr("&Open Run…"), this);
+    m_openRunAction->setShortcut(QKeySequence::Open);
+    m_openRunAction->setToolTip(tr("Show the curves and checkpoints of a run folder"));
+    m_openCheckpointAction = new QAction(QIcon(QStringLiteral(":/icons/resume.svg")),
+                                         tr("&Resume from Checkpoint…"), this);
+
+    connect(m_startAction, &QAction::triggered, this, &MainWindow::start);
+    connect(m_pauseAction, &QAction::toggled, m_controller, &TrainingController::setPaused);
+    connect(m_stopAction, &QAction::triggered, m_controller, &TrainingController::stop);
+    connect(m_openRunAction, &QAction::triggered, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(
+            this, tr("Open run folder"),
+            QSettings().value(QStringLiteral("recent/runDir")).toString());
+        if (!dir.isEmpty())
+            openRun(dir);
+    });
+    connect(m_openCheckpointAction, &QAction::triggered, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Resume from checkpoint"),
+                                                          m_runDir, tr("Checkpoints (*.pt)"));
+        if (!path.isEmpty())
+            openCheckpoint(path);
+    });
+
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_openRunAction);
+    m_recentRunsMenu = file->addMenu(tr("Recent Runs"));
+    file->addAction(m_openCheckpointAction);
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu *training = menuBar()->addMenu(tr("&Training"));
+    training->addAction(m_startAction);
+    training->addAction(m_pauseAction);
+    training->addAction(m_stopAction);
+    training->addSeparator();
+    training->addAction(tr("Use the &Demo Dataset"), this, [this] { m_setup->selectDemo(); });
+
+    QMenu *settings = menuBar()->addMenu(tr("&Settings"));
+    QMenu *language = settings->addMenu(tr("&Language"));
+    auto languages = new QActionGroup(this);
+    const QString current = QSettings().value(QStringLiteral("ui/language")).toString();
+    const std::pair<QString, QString> choices[] = {
+        {QString(), tr("System default")},
+        {QStringLiteral("en"), QStringLiteral("English")},
+        {QStringLiteral("zh_CN"), QStringLiteral("简体中文")},
+    };
+    for (const auto &[code, name] : choices) {
+        QAction *action = language->addAction(name);
+        action->setCheckable(true);
+        action->setChecked(code == current);
+        languages->addAction(action);
+        connect(action, &QAction::triggered, this, [this, code = code] {
+            QSettings().setValue(QStringLiteral("ui/language"), code);
+            QMessageBox::information(this, tr("Language"),
+                                     tr("The language changes the next time YoloDeck starts."));
+        });
+    }
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About YoloDeck"), this, [this] {
+        QMessageBox::about(
+            this, tr("About YoloDeck"),
+            tr("<b>YoloDeck</b><br>Train YOLO detectors without ever losing a run.<br><br>"
+               "Checkpoints open in PyTorch with <code>torch.jit.load(path, "
+               "_extra_files={\"meta.json\": \"\"})</code>.<br><br>"
+               "Licensed under the GNU GPL version 3 or later."));
+    });
+
+    QToolBar *bar = addToolBar(tr("Training"));
+    bar->setObjectName(QStringLiteral("trainingToolBar"));
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    bar->setMovable(false);
+    bar->addAction(m_startAction);
+    bar->addAction(m_pauseAction);
+    bar->addAction(m_stopAction);
+    bar->addSeparator();
+    bar->addAction(m_openRunAction);
+}
+
+void MainWindow::createStatusBar()
+{
+    auto label = [this](const QString &tip) {
+        auto l = new QLabel;
+        l->setToolTip(tip);
+        statusBar()->addPermanentWidget(l);
+        return l;
+    };
+    m_stateLabel = new QLabel(tr("Idle"));
+    statusBar()->addWidget(m_stateLabel, 1);
+    m_progress = new QProgressBar;
+    m_progress->setMaximumWidth(160);
+    m_progress->setTextVisible(false);
+    m_progress->setVisible(false);
+    statusBar()->addPermanentWidget(m_progress);
+    m_epochLabel = label(tr("Epoch being trained / total"));
+    m_batchLabel = label(tr("Batch within the epoch"));
+    m_speedLabel = label(tr("Training throughput"));
+    m_etaLabel = label(tr("Estimated time to the end of the run"));
+    m_deviceLabel = label(tr("Training device"));
+}
+
+void MainWindow::loadSettings()
+{
+    QSettings settings;
+    if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray())) {
+        // First start: the whole screen (main() shows the window maximised as well, for window
+        // managers that honour it; this covers those that do not).
+        if (const QScreen *screen = QGuiApplication::primaryScreen())
+            setGeometry(screen->availableGeometry());
+    }
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    if (auto splitter = findChild<QSplitter *>(QStringLiteral("mainSplitter")))
+        splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray());
+    m_setup->setRecentDatasets(settings.value(QStringLiteral("recent/datasets")).toStringList());
+    // A first start has something to train at once: the built-in demo dataset.
+    if (m_setup->recentDatasets().isEmpty())
+        m_setup->selectDemo();
+    m_charts->setSmoothing(settings.value(QStringLiteral("charts/smoothing"), 0.6).toDouble());
+    m_charts->setXAxis(settings.value(QStringLiteral("charts/xAxis")).toString() ==
+                               QLatin1String("step")
+                           ? ChartView::XAxis::Step
+                           : ChartView::XAxis::Epoch);
+    m_charts->setLogY(settings.value(QStringLiteral("charts/logY"), false).toBool());
+    m_setup->setAdvancedVisible(settings.value(QStringLiteral("setup/advanced"), false).toBool());
+    m_tabs->setCurrentIndex(settings.value(QStringLiteral("window/tab"), int(ChartsTab)).toInt());
+    rebuildRecentRunsMenu();
+}
+
+bool MainWindow::hasSavedGeometry()
+{
+    return QSettings().contains(QStringLiteral("window/geometry"));
+}
+
+void MainWindow::saveSettings() const
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    if (auto splitter = findChild<QSplitter *>(QStringLiteral("mainSplitter")))
+        settings.setValue(QStringLiteral("window/splitter"), splitter->saveState());
+    settings.setValue(QStringLiteral("recent/datasets"), m_setup->recentDatasets());
+    settings.setValue(QStringLiteral("charts/smoothing"), m_charts->smoothing());
+    settings.setValue(QStringLiteral("charts/xAxis"), m_charts->xAxis() == ChartView::XAxis::Step
+                                                          ? QStringLiteral("step")
+                                                          : QStringLiteral("epoch"));
+    settings.setValue(QStringLiteral("charts/logY"), m_charts->logY());
+    settings.setValue(QStringLiteral("setup/advanced"), m_setup->isAdvancedVisible());
+    settings.setValue(QStringLiteral("window/tab"), m_tabs->currentIndex());
+}
+
+void MainWindow::rememberRun(const QString &runDir)
+{
+    QSettings settings;
+    QStringList runs = settings.value(QStringLiteral("recent/runs")).toStringList();
+    runs.removeAll(runDir);
+    runs.prepend(runDir);
+    settings.setValue(QStringLiteral("recent/runs"), runs.mid(0, kMaxRecentRuns));
+    settings.setValue(QStringLiteral("recent/runDir"), QFileInfo(runDir).absolutePath());
+    rebuildRecentRunsMenu();
+}
+
+void MainWindow::rebuildRecentRunsMenu()
+{
+    m_recentRunsMenu->clear();
+    const QStringList runs = QSettings().value(QStringLiteral("recent/runs")).toStringList();
+    for (const QString &run : runs)
+        m_recentRunsMenu->addAction(run, this, [this, run] { openRun(run); });
+    m_recentRunsMenu->setEnabled(!runs.isEmpty());
+}
+
+void MainWindow::updateActions()
+{
+    const TrainingController::State state = m_controller->state();
+    const bool idle = state == TrainingController::State::Idle;
+    m_startAction->setEnabled(idle && m_setup->isValid());
+    m_pauseAction->setEnabled(state == TrainingController::State::Running ||
+                              state == TrainingController::State::Paused);
+    {
+        const QSignalBlocker block(m_pauseAction);
+        m_pauseAction->setChecked(state == TrainingController::State::Paused);
+    }
+    m_pauseAction->setText(state == TrainingController::State::Paused ? tr("&Continue")
+                                                                      : tr("&Pause"));
+    m_pauseAction->setIcon(QIcon(state == TrainingController::State::Paused
+                                     ? QStringLiteral(":/icons/start.svg")
+                                     : QStringLiteral(":/icons/pause.svg")));
+    m_stopAction->setEnabled(!idle && state != TrainingController::State::Stopping);
+    m_openRunAction->setEnabled(idle);
+    m_openCheckpointAction->setEnabled(idle);
+    m_setup->setEditable(idle);
+}
+
+void MainWindow::start()
+{
+    const Result<TrainConfig> config = m_setup->config();
+    if (!config) {
+        QMessageBox::warning(this, tr("Cannot start"), config.error());
+        return;
+    }
+    const bool demo = m_setup->isDemoSelected();
+    if (!demo) {
+        QStringList recent = m_setup->recentDatasets();
+        recent.removeAll(config.value().data);
+        recent.prepend(config.value().data);
+        m_setup->setRecentDatasets(recent);
+    }
+    m_workers = config.value().workers;
+    m_cacheRam = config.value().cache == QLatin1String("ram");
+    m_log->append(LogLevel::Info, tr("Starting: %1").arg(config.value().data));
+    m_controller->start(config.value(), demo);
+    saveSettings();
+}
+
+void MainWindow::startDemo()
+{
+    m_setup->selectDemo();
+    if (m_setup->isValid())
+        start();
+}
+
+void MainWindow::onStateChanged(TrainingController::State state)
+{
+    switch (state) {
+    case TrainingController::State::Idle:
+        m_stateLabel->setText(tr("Idle"));
+        break;
+    case TrainingController::State::Starting:
+        m_stateLabel->setText(tr("Preparing: scanning the dataset and building the model…"));
+        break;
+    case TrainingController::State::Running:
+        m_stateLabel->setText(tr("Training"));
+        break;
+    case TrainingController::State::Paused:
+        m_stateLabel->setText(tr("Paused between batches"));
+        break;
+    case TrainingController::State::Stopping:
+        m_stateLabel->setText(tr("Stopping: saving last.pt at the current batch…"));
+        break;
+    }
+    ThroughputStats stats = m_monitor->throughput();
+    stats.training = state == TrainingController::State::Running;
+    m_monitor->setThroughput(stats);
+    updateActions();
+}
+
+void MainWindow::onRunStarted(const RunStarted &started)
+{
+    m_runDir = started.runDir;
+    m_device = started.device;
+    m_epochs = started.epochs;
+    m_workers = started.workers;
+    m_charts->startRun(started);
+    m_checkpoints->setDirectory(started.runDir);
+    rememberRun(started.runDir);
+    m_deviceLabel->setText(started.device);
+    m_epochLabel->setText(tr("epoch %1/%2").arg(started.startEpoch + 1).arg(started.epochs));
+    setWindowTitle(tr("YoloDeck — %1").arg(QDir(started.runDir).dirName()));
+    QString what;
+    if (started.mode == QLatin1String("resume"))
+        what = started.exact ? tr("Exact resume") : tr("Resume (not exact)");
+    else if (started.mode == QLatin1String("branch"))
+        what = tr("Branch");
+    else if (started.mode == QLatin1String("fine-tune"))
+        what = tr("Fine-tune");
+    else
+        what = tr("New run");
+    m_log->append(LogLevel::Info,
+                  tr("%1: %2, %3 (%4 parameters) on %5, %6 train / %7 val images, %8 epochs")
+                      .arg(what, started.runDir, started.modelName,
+                           QLocale().toString(started.parameters), started.device)
+                      .arg(started.trainImages)
+                      .arg(started.valImages)
+                      .arg(started.epochs));
+
+    // Epoch times before this session, for "slower since the resume".
+    m_epochSecondsBefore.clear();
+    m_epochSecondsSince.clear();
+    if (started.mode != QLatin1String("new") && started.mode != QLatin1String("fine-tune")) {
+        double previous = 0;
+        int previousEpoch = 0;
+        for (const EpochRecord &r : started.history) {
+            if (r.epoch == previousEpoch + 1)
+                m_epochSecondsBefore.push_back(r.time - previous);
+            previous = r.time;
+            previousEpoch = r.epoch;
+        }
+    }
+    ThroughputStats stats;
+    stats.training = true;
+    stats.onCuda = started.device.startsWith(QLatin1String("cuda"));
+    stats.workers = started.workers;
+    stats.cacheRam = m_cacheRam;
+    stats.epochSecondsBeforeResume = m_epochSecondsBefore;
+    m_monitor->setThroughput(stats);
+    m_throughputClock.start();
+}
+
+void MainWindow::onBatchFinished(const BatchProgress &progress)
+{
+    m_charts->appendBatch(progress);
+    m_epochLabel->setText(tr("epoch %1/%2").arg(progress.epoch).arg(progress.epochs));
+    m_batchLabel->setText(tr("batch %1/%2").arg(progress.batch).arg(progress.batches));
+    m_speedLabel->setText(tr("%1 img/s").arg(progress.imagesPerSecond, 0, 'f', 1));
+    m_etaLabel->setText(tr("ETA %1").arg(duration(progress.etaSeconds)));
+    m_progress->setVisible(true);
+    m_progress->setRange(0, progress.batches);
+    m_progress->setValue(progress.batch);
+    if (!m_throughputClock.isValid() || m_throughputClock.elapsed() >= 1000) {
+        m_throughputClock.restart();
+        ThroughputStats stats = m_monitor->throughput();
+        stats.training = m_controller->state() == TrainingController::State::Running;
+        stats.imagesPerSecond = progress.imagesPerSecond;
+        stats.dataWaitShare = progress.dataWaitShare;
+        m_monitor->setThroughput(stats);
+    }
+}
+
+void MainWindow::onValidationProgress(const ValidationProgress &progress)
+{
+    m_batchLabel->setText(tr("validating %1/%2").arg(progress.batch).arg(progress.batches));
+    m_progress->setRange(0, progress.batches);
+    m_progress->setValue(progress.batch);
+}
+
+void MainWindow::onEpochFinished(const EpochFinished &finished)
+{
+    m_charts->appendEpoch(finished);
+    const EpochRecord &r = finished.record;
+    m_log->append(LogLevel::Info, tr("Epoch %1/%2 in %3 s: P %4, R %5, mAP50 %6, mAP50-95 %7%8")
+                                      .arg(r.epoch)
+                                      .arg(finished.epochs)
+                                      .arg(finished.epochSeconds, 0, 'f', 1)
+                                      .arg(r.precision, 0, 'f', 3)
+                                      .arg(r.recall, 0, 'f', 3)
+                                      .arg(r.map50, 0, 'f', 3)
+                                      .arg(r.map50_95, 0, 'f', 3)
+                                      .arg(finished.isBest ? tr(" (best so far)") : QString()));
+    m_epochSecondsSince.push_back(finished.epochSeconds);
+    ThroughputStats stats = m_monitor->throughput();
+    stats.epochSecondsSinceResume =
+        m_epochSecondsBefore.empty() ? std::vector<double>{} : m_epochSecondsSince;
+    m_monitor->setThroughput(stats);
+}
+
+void MainWindow::onCheckpointSaved(const CheckpointSaved &saved)
+{
+    if (!saved.ok) {
+        m_log->append(LogLevel::Error,
+                      tr("Checkpoint %1 was not saved: %2").arg(saved.path, saved.error));
+        return;
+    }
+    m_log->append(LogLevel::Info,
+                  tr("Saved %1 (%2 ms)").arg(saved.path).arg(saved.writeMs, 0, 'f', 0));
+    m_checkpoints->model()->refresh();
+}
+
+void MainWindow::onRunFinished(const RunFinished &finished)
+{
+    m_progress->setVisible(false);
+    m_etaLabel->clear();
+    m_batchLabel->clear();
+    m_speedLabel->clear();
+    if (finished.failed) {
+        m_log->append(LogLevel::Error, finished.message);
+        if (!m_closeAfterStop)
+            QMessageBox::warning(this, tr("Training failed"), finished.message);
+    } else {
+        m_log->append(LogLevel::Info,
+                      finished.message.isEmpty()
+                          ? tr("Training finished after %1 epochs.").arg(finished.epochsDone)
+                          : finished.message);
+    }
+    m_stateLabel->setText(finished.failed    ? tr("Failed")
+                          : finished.stopped ? tr("Stopped — resume it from the Checkpoints tab")
+                                             : tr("Finished"));
+    if (!finished.runDir.isEmpty())
+        m_checkpoints->setDirectory(finished.runDir);
+    if (m_closeAfterStop)
+        close();
+}
+
+void MainWindow::openRun(const QString &path)
+{
+    if (!m_controller->loadRun(path)) {
+        m_log->append(LogLevel::Warning, tr("Stop the training before opening another run."));
+        return;
+    }
+    m_stateLabel->setText(tr("Reading %1…").arg(path));
+}
+
+void MainWindow::onRunLoaded(const RunReplay &replay)
+{
+    if (replay.history.empty() && replay.batches.empty() && !replay.error.isEmpty()) {
+        m_stateLabel->setText(tr("Idle"));
+        QMessageBox::warning(this, tr("Open run"), replay.error);
+        return;
+    }
+    m_runDir = replay.runDir;
+    m_charts->showReplay(replay);
+    m_checkpoints->setDirectory(replay.runDir);
+    rememberRun(replay.runDir);
+    setWindowTitle(tr("YoloDeck — %1").arg(QDir(replay.runDir).dirName()));
+    m_stateLabel->setText(
+        tr("Showing %1: %2 epochs").arg(replay.runDir).arg(replay.history.size()));
+    if (m_tabs->currentIndex() != CheckpointsTab)
+        m_tabs->setCurrentIndex(ChartsTab);
+}
+
+void MainWindow::openCheckpoint(const QString &path)
+{
+    if (!m_controller->planResume(path)) {
+        QMessageBox::information(this, tr("Resume"),
+                                 tr("Stop the current training before resuming another "
+                                    "checkpoint."));
+        return;
+    }
+    m_stateLabel->setText(tr("Checking %1…").arg(QFileInfo(path).fileName()));
+}
+
+void MainWindow::onResumePlanned(const ResumeRequest &request)
+{
+    m_stateLabel->setText(tr("Idle"));
+    ResumeDialog dialog(request, this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    if (dialog.choice() == ResumeDialog::Choice::Resume) {
+        m_log->append(LogLevel::Info, tr("Resuming from %1").arg(request.checkpoint));
+        m_controller->resume(request.checkpoint,
+                             dialog.epochs() != request.epochs ? dialog.epochs() : 0);
+    } else if (dialog.choice() == ResumeDialog::Choice::FineTune) {
+        fineTuneFrom(request.checkpoint);
+    }
+}
+
+void MainWindow::fineTuneFrom(const QString &path)
+{
+    // A fine-tune is a new run: the user sees and may change its settings before starting.
+    m_setup->setText(QStringLiteral("model"), path);
+    m_log->append(LogLevel::Info,
+                  tr("Fine-tune: model= is now %1. Check the settings on the left and press "
+                     "Start; this is a new run with a fresh optimizer, not a resume.")
+                      .arg(path));
+    statusBar()->showMessage(tr("Fine-tune from %1: press Start").arg(QFileInfo(path).fileName()),
+                             10000);
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    if (m_controller->isBusy()) {
+        if (!m_closeAfterStop) {
+            const auto answer = QMessageBox::question(
+                this, tr("Training is running"),
+                tr("Stop training and quit? last.pt is saved at the current batch, so the run "
+                   "can be resumed exactly."),
+                QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
+            if (answer != QMessageBox::Yes) {
+                event->ignore();
+                return;
+            }
+            m_closeAfterStop = true;
+            m_controller->stop();
+        }
+        event->ignore(); // closes when the trainer reports that it has stopped
+        return;
+    }
+    saveSettings();
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    if (!checkpointPathOf(event->mimeData()).isEmpty())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    const QString path = checkpointPathOf(event->mimeData());
+    if (path.isEmpty())
+        return;
+    event->acceptProposedAction();
+    openCheckpoint(path);
+}
+
+} // namespace yolodeck

@@ -1,0 +1,118 @@
+#pragma once
+
+#include "core/train/trainingobserver.h"
+#include "ui/resumerequest.h"
+#include "ui/runreplay.h"
+#include "ui/trainingcontroller.h"
+
+#include <QElapsedTimer>
+#include <QMainWindow>
+
+class QAction;
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QTabWidget;
+
+namespace yolodeck {
+
+class ChartsPanel;
+class CheckpointBrowser;
+class LogPane;
+class RunSetupPanel;
+class SystemMonitor;
+class SystemPanel;
+
+// The window: run setup on the left; Charts, System, Checkpoints and Log tabs on the right;
+// Start, Pause/Continue and Stop in the toolbar; epoch, batch, speed, ETA and device in the status
+// bar. It only draws and forwards: training, checkpoint listing, resume planning and run loading
+// all happen on worker threads (TrainingController, CheckpointTableModel, SystemMonitor).
+class MainWindow final : public QMainWindow
+{
+    Q_OBJECT
+
+public:
+    enum Tab
+    {
+        ChartsTab,
+        SystemTab,
+        CheckpointsTab,
+        LogTab
+    };
+
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    static bool hasSavedGeometry();
+    void startDemo(); // --demo: the generated dataset, the tiny model, started at once
+    void openRun(const QString &path);
+    void openCheckpoint(const QString &path); // the resume confirmation for a .pt
+
+    TrainingController *controller() const { return m_controller; }
+    RunSetupPanel *setupPanel() const { return m_setup; }
+    ChartsPanel *chartsPanel() const { return m_charts; }
+    QTabWidget *tabs() const { return m_tabs; }
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+
+private:
+    void createActions();
+    void createStatusBar();
+    void loadSettings();
+    void saveSettings() const;
+    void updateActions();
+    void rememberRun(const QString &runDir);
+    void rebuildRecentRunsMenu();
+
+    void start();
+    void onStateChanged(TrainingController::State state);
+    void onRunStarted(const RunStarted &started);
+    void onBatchFinished(const BatchProgress &progress);
+    void onValidationProgress(const ValidationProgress &progress);
+    void onEpochFinished(const EpochFinished &finished);
+    void onCheckpointSaved(const CheckpointSaved &saved);
+    void onRunFinished(const RunFinished &finished);
+    void onResumePlanned(const ResumeRequest &request);
+    void onRunLoaded(const RunReplay &replay);
+    void fineTuneFrom(const QString &path);
+
+    TrainingController *m_controller = nullptr;
+    SystemMonitor *m_monitor = nullptr;
+    RunSetupPanel *m_setup = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    ChartsPanel *m_charts = nullptr;
+    SystemPanel *m_system = nullptr;
+    CheckpointBrowser *m_checkpoints = nullptr;
+    LogPane *m_log = nullptr;
+
+    QAction *m_startAction = nullptr;
+    QAction *m_pauseAction = nullptr;
+    QAction *m_stopAction = nullptr;
+    QAction *m_openRunAction = nullptr;
+    QAction *m_openCheckpointAction = nullptr;
+    QMenu *m_recentRunsMenu = nullptr;
+
+    QLabel *m_stateLabel = nullptr;
+    QLabel *m_epochLabel = nullptr;
+    QLabel *m_batchLabel = nullptr;
+    QLabel *m_speedLabel = nullptr;
+    QLabel *m_etaLabel = nullptr;
+    QLabel *m_deviceLabel = nullptr;
+    QProgressBar *m_progress = nullptr;
+
+    QString m_runDir;
+    QString m_device;
+    int m_epochs = 0;
+    bool m_closeAfterStop = false;
+    bool m_devicesListed = false;
+    QElapsedTimer m_throughputClock; // the diagnosis gets throughput once a second, not per batch
+    std::vector<double> m_epochSecondsBefore;
+    std::vector<double> m_epochSecondsSince;
+    int m_workers = -1;
+    bool m_cacheRam = false;
+};
+
+} // namespace yolodeck

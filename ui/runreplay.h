@@ -1,0 +1,30 @@
+#pragma once
+
+#include "core/runlog/epochrecord.h"
+#include "core/train/trainingobserver.h"
+
+#include <QString>
+
+#include <vector>
+
+namespace yolodeck {
+
+// A finished (or running) run read back from its folder for the charts: results.csv gives the
+// epoch rows, events.jsonl the batch losses and where sessions resumed. File → Open Run uses it;
+// it reads whole files, so call it off the GUI thread.
+struct RunReplay
+{
+    QString runDir;
+    History history;
+    std::vector<BatchProgress> batches; // in order, later sessions replacing what they cut off
+    std::vector<double> resumeMarkers;  // completed epochs where a session resumed
+    int batchesPerEpoch = 0;
+    int bestEpoch = 0;
+    int epochs = 0; // the planned total of the newest session
+    QString error;  // why nothing could be read; empty on success
+};
+
+// `path` is a run folder, or a results.csv / events.jsonl inside one.
+RunReplay loadRunReplay(const QString &path);
+
+} // namespace yolodeck

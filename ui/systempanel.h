@@ -1,0 +1,78 @@
+#pragma once
+
+#include "core/monitor/diagnosis.h"
+#include "core/monitor/systemsample.h"
+
+#include <QWidget>
+
+#include <deque>
+#include <vector>
+
+class QGridLayout;
+class QGroupBox;
+class QLabel;
+
+namespace yolodeck {
+
+class Sparkline;
+class SystemMonitor;
+
+// The System tab: one row per GPU (utilisation, memory, temperature, power), the machine (CPU,
+// RAM, swap, this process), the trainer's throughput and data-wait share, each with a sparkline of
+// the last minutes, and the diagnosis in plain words. Shows what the SystemMonitor reports; a
+// value NVML did not give is shown as a dash.
+class SystemPanel final : public QWidget
+{
+    Q_OBJECT
+
+public:
+    explicit SystemPanel(QWidget *parent = nullptr);
+
+    void setMonitor(SystemMonitor *monitor);
+
+    void showSample(const SystemSample &sample);
+    void showFindings(const std::vector<Finding> &findings);
+
+    // Read-outs, for tests and the status bar.
+    int gpuRowCount() const { return int(m_gpuRows.size()); }
+    QString gpuRowText(int row) const; // the row's labels joined by " | "
+    QString gpuStatusText() const;
+    QString systemText() const;
+    QString diagnosisText() const;
+
+private:
+    struct GpuRow
+    {
+        QLabel *name = nullptr;
+        QLabel *utilization = nullptr;
+        Sparkline *utilizationLine = nullptr;
+        QLabel *memory = nullptr;
+        Sparkline *memoryLine = nullptr;
+        QLabel *temperature = nullptr;
+        QLabel *power = nullptr;
+    };
+    void rebuildGpuRows(const SystemSample &sample);
+    std::vector<double> historyOf(double (*get)(const SystemSample &, int), int index) const;
+
+    SystemMonitor *m_monitor = nullptr;
+    QGroupBox *m_gpuBox = nullptr;
+    QGridLayout *m_gpuGrid = nullptr;
+    QLabel *m_gpuStatus = nullptr;
+    std::vector<GpuRow> m_gpuRows;
+    QLabel *m_cpu = nullptr;
+    Sparkline *m_cpuLine = nullptr;
+    QLabel *m_ram = nullptr;
+    Sparkline *m_ramLine = nullptr;
+    QLabel *m_swap = nullptr;
+    Sparkline *m_swapLine = nullptr;
+    QLabel *m_process = nullptr;
+    QLabel *m_imagesPerSecond = nullptr;
+    Sparkline *m_imagesLine = nullptr;
+    QLabel *m_dataWait = nullptr;
+    Sparkline *m_dataWaitLine = nullptr;
+    QLabel *m_diagnosis = nullptr;
+    std::deque<std::pair<double, double>> m_throughputHistory; // images/s, wait share
+    std::deque<SystemSample> m_localHistory; // when no monitor is attached (tests, replay)
+};
+
+} // namespace yolodeck
