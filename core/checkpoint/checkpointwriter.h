@@ -3,6 +3,7 @@
 #include "core/checkpoint/checkpointfile.h"
 
 #include <QString>
+#include <QStringList>
 
 #include <condition_variable>
 #include <deque>
@@ -10,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace yolodeck {
 
@@ -52,6 +54,8 @@ public:
     // Queues data for path and returns the milliseconds the caller was held up (the tensor copy:
     // mostly first-touch page faults of the new buffers, ~0.2 s for 100 MB on a small machine).
     double submit(const QString &path, const CheckpointData &data);
+    // The same state under several names (last.pt, best.pt, epochN.pt of one epoch): one copy.
+    double submit(const QStringList &paths, const CheckpointData &data);
 
     // Blocks until every submitted checkpoint is written or has failed.
     void flush();
@@ -75,7 +79,8 @@ private:
     CompletionHandler m_onComplete;
     Stats m_stats;
     std::map<QString, int> m_inFlight; // writes running per path, to check the invariant
-    std::thread m_thread;              // last: starts after every member above exists
+    std::vector<std::map<std::string, torch::Tensor>> m_spare; // buffers of written checkpoints
+    std::thread m_thread; // last: starts after every member above exists
 };
 
 } // namespace yolodeck

@@ -96,7 +96,7 @@ private:
     bool restoreState(const CheckpointData &state, QString *error);
     CheckpointData fullState(int completedEpochs, int batchInEpoch) const;
     QJsonObject baseMeta(const QString &kind, int completedEpochs, int batchInEpoch) const;
-    void saveCheckpoint(const QString &fileName, const CheckpointData &state);
+    void saveCheckpoint(const QStringList &fileNames, const CheckpointData &state);
     void applyLearningRate(int64_t ni, int epoch);
     void optimizerStep();
     void stripFinalCheckpoints();
@@ -154,6 +154,7 @@ private:
     std::array<double, 3> m_lastLr{};
     QJsonObject m_lastMetrics;
     double m_lastFitness = 0;
+    std::atomic<double> m_lastSaveBlockedMs{0}; // read by the writer's completion handler
 };
 
 void Trainer::Impl::say(LogLevel level, const QString &text)
@@ -568,10 +569,14 @@ CheckpointData Trainer::Impl::fullState(int completedEpochs, int batchInEpoch) c
     return state;
 }
 
-void Trainer::Impl::saveCheckpoint(const QString &fileName, const CheckpointData &state)
+void Trainer::Impl::saveCheckpoint(const QStringList &fileNames, const CheckpointData &state)
 {
-    const QString path = m_log->weightsDir() + QLatin1Char('/') + fileName;
-    m_writer->submit(path, state);
+    QStringList paths;
+    for (const QString &name : fileNames)
+        paths << m_log->weightsDir() + QLatin1Char('/') + name;
+    // The writer copies the state once and writes it in the background: this is all the training
+    // thread waits for.
+    m_lastSaveBlockedMs = m_writer->submit(paths, state);
 }
 
 void Trainer::Impl::applyLearningRate(int64_t ni, int epoch)
@@ -694,15 +699,18 @@ RunFinished Trainer::Impl::runUnchecked()
         CheckpointSaved saved;
         saved.path = path;
         saved.writeMs = ms;
+        saved.blockedMs = m_lastSaveBlockedMs.load();
         if (meta) {
             saved.kind = meta.value().value(QStringLiteral("kind")).toString();
             saved.epoch = meta.value().value(QStringLiteral("epoch")).toInt();
             saved.batch = meta.value().value(QStringLiteral("batch")).toInt();
         }
-        m_log->appendEvent(QStringLiteral("checkpoint"), {{QStringLiteral("path"), path},
-                                                          {QStringLiteral("epoch"), saved.epoch},
-                                                          {QStringLiteral("batch"), saved.batch},
-                                                          {QStringLiteral("ms"), ms}});
+        m_log->appendEvent(QStringLiteral("checkpoint"),
+                           {{QStringLiteral("path"), path},
+                            {QStringLiteral("epoch"), saved.epoch},
+                            {QStringLiteral("batch"), saved.batch},
+                            {QStringLiteral("ms"), ms},
+                            {QStringLiteral("blocked_ms"), saved.blockedMs}});
         if (m_observer)
             m_observer->checkpointSaved(saved);
     });
@@ -877,7 +885,7 @@ RunFinished Trainer::Impl::runUnchecked()
                 m_partialMean = mean;
                 m_partialCount = meanCount;
                 const CheckpointData state = fullState(epoch, i);
-                saveCheckpoint(QStringLiteral("last.pt"), state);
+                saveCheckpoint({QStringLiteral("last.pt")}, state);
                 m_writer->flush();
                 say(LogLevel::Info,
                     QStringLiteral("Stopped at epoch %1 batch %2/%3; resume with resume=%4")
@@ -957,11 +965,12 @@ RunFinished Trainer::Impl::runUnchecked()
             m_observer->epochFinished(finished);
 
         const CheckpointData state = fullState(epoch + 1, 0);
-        saveCheckpoint(QStringLiteral("last.pt"), state);
+        QStringList names{QStringLiteral("last.pt")};
         if (isBest)
-            saveCheckpoint(QStringLiteral("best.pt"), state);
+            names << QStringLiteral("best.pt");
         if ((cfg.savePeriod > 0 && (epoch + 1) % cfg.savePeriod == 0) || finalEpoch || earlyStop)
-            saveCheckpoint(QStringLiteral("epoch%1.pt").arg(epoch + 1), state);
+            names << QStringLiteral("epoch%1.pt").arg(epoch + 1);
+        saveCheckpoint(names, state);
 
         if (finalEpoch || earlyStop) {
             if (!val.metrics.perClass.empty())

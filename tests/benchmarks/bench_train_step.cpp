@@ -1,0 +1,113 @@
+// One training step of the detector on the CPU: forward, DetectionLoss, backward and an SGD step,
+// on random images and random targets so that image loading plays no part (bench_loader measures
+// that). Prints the median step time.
+//
+//   bench_train_step [scale=n] [imgsz=320] [batch=8] [nc=80] [boxes=4] [warmup=2] [iters=8]
+
+#include "tests/benchmarks/benchmarksupport.h"
+
+#include "core/model/detectionloss.h"
+#include "core/model/modelscale.h"
+#include "core/model/yolomodel.h"
+#include "core/train/optimizer.h"
+
+#include <cstdio>
+#include <optional>
+
+using namespace yolodeck;
+
+namespace {
+
+// [batch * boxes, 6] targets as Batch::targets holds them: (index in batch, class, cx, cy, w, h),
+// normalised. Sizes between 5% and 40% of the side, like the demo dataset's shapes.
+torch::Tensor randomTargets(int batch, int boxes, int nc)
+{
+    const int64_t n = int64_t(batch) * boxes;
+    const torch::Tensor index = torch::arange(batch, torch::kFloat32).repeat_interleave(boxes);
+    const torch::Tensor cls = torch::randint(nc, {n}, torch::kFloat32);
+    const torch::Tensor wh = torch::rand({n, 2}) * 0.35 + 0.05;
+    const torch::Tensor centre = wh / 2 + torch::rand({n, 2}) * (1 - wh);
+    return torch::cat({index.unsqueeze(1), cls.unsqueeze(1), centre, wh}, 1).contiguous();
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QMap<QString, QString> args{{QStringLiteral("scale"), QStringLiteral("n")},
+                                {QStringLiteral("imgsz"), QStringLiteral("320")},
+                                {QStringLiteral("batch"), QStringLiteral("8")},
+                                {QStringLiteral("nc"), QStringLiteral("80")},
+                                {QStringLiteral("boxes"), QStringLiteral("4")},
+                                {QStringLiteral("warmup"), QStringLiteral("2")},
+                                {QStringLiteral("iters"), QStringLiteral("8")}};
+    int imgsz = 0, batch = 0, nc = 0, boxes = 0, warmup = 0, iters = 0;
+    if (!benchmark::parseOverrides(argc, argv, args) ||
+        !benchmark::intOption(args, QStringLiteral("imgsz"), 32, &imgsz) ||
+        !benchmark::intOption(args, QStringLiteral("batch"), 1, &batch) ||
+        !benchmark::intOption(args, QStringLiteral("nc"), 1, &nc) ||
+        !benchmark::intOption(args, QStringLiteral("boxes"), 1, &boxes) ||
+        !benchmark::intOption(args, QStringLiteral("warmup"), 0, &warmup) ||
+        !benchmark::intOption(args, QStringLiteral("iters"), 1, &iters))
+        return 2;
+    if (imgsz % 32 != 0) {
+        std::fprintf(stderr, "imgsz=%d: the model needs a multiple of 32\n", imgsz);
+        return 2;
+    }
+    const std::optional<ModelScale> scale = modelScale(args.value(QStringLiteral("scale")));
+    if (!scale) {
+        std::fprintf(stderr, "scale=%s: unknown; accepted: %s\n",
+                     qPrintable(args.value(QStringLiteral("scale"))),
+                     qPrintable(modelScaleNames().join(QLatin1Char(' '))));
+        return 2;
+    }
+
+    const int threads = benchmark::useAllCores();
+    torch::manual_seed(0);
+    YoloModel model(*scale, nc);
+    model->train();
+    const DetectionLoss criterion(nc, model->strides(), {}, model->regMax());
+
+    // Ultralytics' SGD defaults (lr0 0.01, momentum 0.937, weight_decay 5e-4), its three groups.
+    const ParamGroups groups = model->parameterGroups();
+    std::vector<Optimizer::Group> og(3);
+    og[0].params = groups.biases;
+    og[1].params = groups.weightsDecay;
+    og[1].weightDecay = 5e-4;
+    og[2].params = groups.normWeights;
+    for (Optimizer::Group &g : og) {
+        g.lr = g.initialLr = 0.01;
+        g.momentum = 0.937;
+    }
+    Optimizer optimizer(Optimizer::Kind::SGD, std::move(og));
+
+    const torch::Tensor images = torch::rand({batch, 3, imgsz, imgsz});
+    const torch::Tensor targets = randomTargets(batch, boxes, nc);
+    std::fprintf(stderr, "YOLOv8%s nc=%d: %lld parameters, %.2f GFLOPs at %d; %d threads\n",
+                 qPrintable(scale->name), nc, static_cast<long long>(model->parameterCount()),
+                 model->gflops(imgsz), imgsz, threads);
+
+    std::vector<double> stepMs;
+    for (int i = 0; i < warmup + iters; ++i) {
+        QElapsedTimer timer;
+        timer.start();
+        optimizer.zeroGrad();
+        const std::vector<torch::Tensor> feats = model->forward(images);
+        const DetectionLoss::Output loss = criterion(feats, targets, imgsz);
+        loss.total.backward();
+        optimizer.step();
+        const double ms = benchmark::elapsedMs(timer);
+        std::fprintf(stderr, "%s %d/%d: %.1f ms, loss %.4f\n", i < warmup ? "warm-up" : "step",
+                     i < warmup ? i + 1 : i - warmup + 1, i < warmup ? warmup : iters, ms,
+                     loss.total.item<double>());
+        if (i >= warmup)
+            stepMs.push_back(ms);
+    }
+
+    const double ms = benchmark::median(stepMs);
+    std::printf("bench_train_step scale=%s imgsz=%d batch=%d nc=%d threads=%d iters=%d "
+                "ms_per_step=%.1f images_per_s=%.2f\n",
+                qPrintable(scale->name), imgsz, batch, nc, threads, iters, ms,
+                ms > 0 ? batch * 1000.0 / ms : 0.0);
+    return 0;
+}

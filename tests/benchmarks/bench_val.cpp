@@ -1,0 +1,148 @@
+// Validation throughput through yolodeck::Validator: letterboxed loading, forward, decode, NMS at
+// Ultralytics' validation thresholds (conf 0.001, iou 0.7) and metric matching, on the val split
+// of a generated dataset. The model is freshly initialised, so the number of boxes reaching NMS is
+// printed too: a trained model at conf 0.001 usually sends more, which makes NMS and matching cost
+// more than here.
+//
+//   bench_val [scale=n] [imgsz=320] [images=64] [batch=16] [workers=2] [warmup=1] [runs=3]
+
+#include "tests/benchmarks/benchmarksupport.h"
+
+#include "core/data/batchloader.h"
+#include "core/data/dataset.h"
+#include "core/data/datasetconfig.h"
+#include "core/data/synthdataset.h"
+#include "core/eval/nms.h"
+#include "core/model/modelscale.h"
+#include "core/model/yolomodel.h"
+#include "core/train/validator.h"
+
+#include <QDir>
+#include <QTemporaryDir>
+
+#include <cstdio>
+#include <optional>
+
+using namespace yolodeck;
+
+namespace {
+
+// Mean detections per image that NMS keeps on the first validation batch, with the thresholds the
+// validator uses.
+double detectionsPerImage(YoloModelImpl &model, const Dataset &dataset,
+                          const ValidationOptions &options)
+{
+    LoaderOptions lo;
+    lo.imgsz = options.imgsz;
+    lo.batch = options.batch;
+    lo.workers = 0;
+    lo.augment = false;
+    lo.shuffle = false;
+    BatchLoader loader(dataset, lo);
+    loader.startEpoch(0, false);
+    const std::optional<Batch> batch = loader.next();
+    if (!batch)
+        return 0;
+    torch::NoGradGuard noGrad;
+    model.eval();
+    const std::vector<torch::Tensor> dets = nonMaxSuppression(
+        model.decode(model.forward(batch->images)), options.conf, options.iou, options.maxDet);
+    int64_t kept = 0;
+    for (const torch::Tensor &d : dets)
+        kept += d.size(0);
+    return dets.empty() ? 0 : double(kept) / double(dets.size());
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QMap<QString, QString> args{{QStringLiteral("scale"), QStringLiteral("n")},
+                                {QStringLiteral("imgsz"), QStringLiteral("320")},
+                                {QStringLiteral("images"), QStringLiteral("64")},
+                                {QStringLiteral("batch"), QStringLiteral("16")},
+                                {QStringLiteral("workers"), QStringLiteral("2")},
+                                {QStringLiteral("warmup"), QStringLiteral("1")},
+                                {QStringLiteral("runs"), QStringLiteral("3")}};
+    int imgsz = 0, images = 0, batch = 0, workers = 0, warmup = 0, runs = 0;
+    if (!benchmark::parseOverrides(argc, argv, args) ||
+        !benchmark::intOption(args, QStringLiteral("imgsz"), 32, &imgsz) ||
+        !benchmark::intOption(args, QStringLiteral("images"), 1, &images) ||
+        !benchmark::intOption(args, QStringLiteral("batch"), 1, &batch) ||
+        !benchmark::intOption(args, QStringLiteral("workers"), 0, &workers) ||
+        !benchmark::intOption(args, QStringLiteral("warmup"), 0, &warmup) ||
+        !benchmark::intOption(args, QStringLiteral("runs"), 1, &runs))
+        return 2;
+    if (imgsz % 32 != 0) {
+        std::fprintf(stderr, "imgsz=%d: the model needs a multiple of 32\n", imgsz);
+        return 2;
+    }
+    const std::optional<ModelScale> scale = modelScale(args.value(QStringLiteral("scale")));
+    if (!scale) {
+        std::fprintf(stderr, "scale=%s: unknown; accepted: %s\n",
+                     qPrintable(args.value(QStringLiteral("scale"))),
+                     qPrintable(modelScaleNames().join(QLatin1Char(' '))));
+        return 2;
+    }
+
+    const int threads = benchmark::useAllCores();
+    QTemporaryDir tmp;
+    if (!tmp.isValid()) {
+        std::fprintf(stderr, "cannot create a temporary folder: %s\n",
+                     qPrintable(tmp.errorString()));
+        return 1;
+    }
+    SynthOptions synth;
+    synth.dir = tmp.path();
+    synth.train = 1;
+    synth.val = images;
+    synth.imgsz = imgsz;
+    if (const Status st = writeSynthDataset(synth); !st) {
+        std::fprintf(stderr, "%s\n", qPrintable(st.error()));
+        return 1;
+    }
+    const Result<DatasetConfig> config =
+        DatasetConfig::load(QDir(tmp.path()).filePath(QStringLiteral("data.yaml")));
+    if (!config) {
+        std::fprintf(stderr, "%s\n", qPrintable(config.error()));
+        return 1;
+    }
+    const Result<Dataset> dataset = Dataset::scan(config.value(), Split::Val);
+    if (!dataset) {
+        std::fprintf(stderr, "%s\n", qPrintable(dataset.error()));
+        return 1;
+    }
+
+    torch::manual_seed(0);
+    YoloModel model(*scale, dataset.value().nc());
+    ValidationOptions options;
+    options.imgsz = imgsz;
+    options.batch = batch;
+    options.workers = workers;
+    options.conf = 0.001f;
+    options.iou = 0.7f;
+    const double dets = detectionsPerImage(*model, dataset.value(), options);
+    std::fprintf(stderr,
+                 "YOLOv8%s nc=%d at %d, %d val images, %d threads: %.1f detections per "
+                 "image after NMS\n",
+                 qPrintable(scale->name), dataset.value().nc(), imgsz, images, threads, dets);
+
+    Validator validator(dataset.value(), options);
+    const torch::Device cpu(torch::kCPU);
+    std::vector<double> rates;
+    for (int i = 0; i < warmup + runs; ++i) {
+        const ValidationOutput out = validator.run(*model, cpu, nullptr);
+        std::fprintf(stderr, "%s %d: %d images in %.2f s, %.2f images/s, mAP50-95 %.4f\n",
+                     i < warmup ? "warm-up" : "run", i < warmup ? i + 1 : i - warmup + 1,
+                     out.images, out.seconds, out.imagesPerSecond, out.metrics.map50_95);
+        if (i >= warmup)
+            rates.push_back(out.imagesPerSecond);
+    }
+
+    const double rate = benchmark::median(rates);
+    std::printf("bench_val scale=%s imgsz=%d images=%d batch=%d workers=%d threads=%d conf=0.001 "
+                "iou=0.7 dets_per_image=%.1f images_per_s=%.2f ms_per_image=%.1f\n",
+                qPrintable(scale->name), imgsz, images, batch, workers, threads, dets, rate,
+                rate > 0 ? 1000.0 / rate : 0.0);
+    return 0;
+}

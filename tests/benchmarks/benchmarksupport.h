@@ -1,0 +1,77 @@
+#pragma once
+
+// Small helpers shared by the benchmark programs. Each program prints one result line of
+// key=value pairs on stdout and everything else on stderr, so a script can collect the results of
+// several runs with a plain `>>` and compare them.
+
+#include <QElapsedTimer>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+namespace yolodeck::benchmark {
+
+// Debian's LibTorch starts with a single intra-op thread; the trainer uses every core, so the
+// benchmarks do too. Returns the thread count.
+inline int useAllCores()
+{
+    const int threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    torch::set_num_threads(threads);
+    return threads;
+}
+
+inline double median(std::vector<double> values)
+{
+    if (values.empty())
+        return 0;
+    std::sort(values.begin(), values.end());
+    const size_t mid = values.size() / 2;
+    return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+inline double elapsedMs(const QElapsedTimer &timer)
+{
+    return timer.nsecsElapsed() / 1e6;
+}
+
+// Reads `key=value` arguments over the given defaults. Unknown keys and malformed arguments are an
+// error (printed with the accepted keys), so a typo never silently benchmarks the default.
+inline bool parseOverrides(int argc, char **argv, QMap<QString, QString> &values)
+{
+    for (int i = 1; i < argc; ++i) {
+        const QString arg = QString::fromLocal8Bit(argv[i]);
+        const qsizetype eq = arg.indexOf(QLatin1Char('='));
+        const QString key = eq > 0 ? arg.left(eq) : QString();
+        if (key.isEmpty() || !values.contains(key)) {
+            std::fprintf(
+                stderr, "%s: unknown argument '%s'; accepted: %s\n", argv[0], argv[i],
+                qPrintable(values.keys().join(QStringLiteral("=.. ")) + QStringLiteral("=..")));
+            return false;
+        }
+        values[key] = arg.mid(eq + 1);
+    }
+    return true;
+}
+
+// An integer option of at least `minimum`; prints a message and returns false otherwise.
+inline bool intOption(const QMap<QString, QString> &values, const QString &key, int minimum,
+                      int *out)
+{
+    bool ok = false;
+    *out = values.value(key).toInt(&ok);
+    if (!ok || *out < minimum) {
+        std::fprintf(stderr, "%s=%s: expected an integer >= %d\n", qPrintable(key),
+                     qPrintable(values.value(key)), minimum);
+        return false;
+    }
+    return true;
+}
+
+} // namespace yolodeck::benchmark
