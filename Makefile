@@ -28,8 +28,9 @@ test: build
 	cd $(BUILD) && QT_QPA_PLATFORM=offscreen ctest --output-on-failure -j $(JOBS)
 
 bench: build
+	cmake --build $(BUILD) -j $(JOBS) --target benchmarks
 	@for b in $(BUILD)/tests/benchmarks/bench_*; do \
-		[ -x "$$b" ] || continue; \
+		[ -f "$$b" ] && [ -x "$$b" ] || continue; \
 		"$$b" || exit 1; \
 	done
 

@@ -29,6 +29,7 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTimer>
 #include <QToolBar>
 
 namespace yolodeck {
@@ -127,6 +128,10 @@ MainWindow::MainWindow(QWidget *parent)
             devices << QStringLiteral("cuda:%1 (%2)").arg(g.index).arg(g.name);
         m_setup->setDevices(devices);
     });
+
+    m_followTimer = new QTimer(this);
+    m_followTimer->setInterval(1000);
+    connect(m_followTimer, &QTimer::timeout, this, &MainWindow::followRunTick);
 
     loadSettings();
     // Connected after loading, or restoring the chart options would save half-restored settings.
@@ -348,6 +353,7 @@ void MainWindow::updateActions()
 
 void MainWindow::start()
 {
+    stopFollowingRun();
     const Result<TrainConfig> config = m_setup->config();
     if (!config) {
         QMessageBox::warning(this, tr("Cannot start"), config.error());
@@ -535,8 +541,40 @@ void MainWindow::onRunFinished(const RunFinished &finished)
         close();
 }
 
+// A run folder that another process (yolodeck-cli, a cluster job on a shared disk) is still
+// writing is followed by polling: inotify does not see writes made by other machines.
+QString MainWindow::runSignature(const QString &runDir)
+{
+    QString signature;
+    for (const QString name : {QStringLiteral("events.jsonl"), QStringLiteral("results.csv")}) {
+        const QFileInfo info(runDir + QLatin1Char('/') + name);
+        signature +=
+            QStringLiteral("%1:%2;").arg(info.size()).arg(info.lastModified().toMSecsSinceEpoch());
+    }
+    return signature;
+}
+
+void MainWindow::followRunTick()
+{
+    if (m_followDir.isEmpty() || m_controller->state() != TrainingController::State::Idle)
+        return;
+    const QString signature = runSignature(m_followDir);
+    if (signature == m_followSignature)
+        return;
+    m_followSignature = signature;
+    m_refreshingFollowedRun = m_controller->loadRun(m_followDir);
+}
+
+void MainWindow::stopFollowingRun()
+{
+    m_followTimer->stop();
+    m_followDir.clear();
+    m_refreshingFollowedRun = false;
+}
+
 void MainWindow::openRun(const QString &path)
 {
+    stopFollowingRun();
     if (!m_controller->loadRun(path)) {
         m_log->append(LogLevel::Warning, tr("Stop the training before opening another run."));
         return;
@@ -551,8 +589,23 @@ void MainWindow::onRunLoaded(const RunReplay &replay)
         QMessageBox::warning(this, tr("Open run"), replay.error);
         return;
     }
+    const bool refresh = m_refreshingFollowedRun;
+    m_refreshingFollowedRun = false;
     m_runDir = replay.runDir;
     m_charts->showReplay(replay);
+    if (replay.finished) {
+        stopFollowingRun();
+    } else if (m_followDir != replay.runDir) {
+        m_followDir = replay.runDir;
+        m_followSignature = runSignature(m_followDir);
+        m_followTimer->start();
+    }
+    if (refresh) {
+        m_stateLabel->setText(tr("Following %1: %2 epochs (another process is training it)")
+                                  .arg(replay.runDir)
+                                  .arg(replay.history.size()));
+        return;
+    }
     m_checkpoints->setDirectory(replay.runDir);
     rememberRun(replay.runDir);
     setWindowTitle(tr("YoloDeck — %1").arg(QDir(replay.runDir).dirName()));
@@ -581,8 +634,10 @@ void MainWindow::onResumePlanned(const ResumeRequest &request)
         return;
     if (dialog.choice() == ResumeDialog::Choice::Resume) {
         m_log->append(LogLevel::Info, tr("Resuming from %1").arg(request.checkpoint));
-        m_controller->resume(request.checkpoint,
-                             dialog.epochs() != request.epochs ? dialog.epochs() : 0);
+        // Always the dialog's total: the planner ignores an unchanged value, and a finished run
+        // offered for extension needs the raised one.
+        stopFollowingRun();
+        m_controller->resume(request.checkpoint, dialog.epochs());
     } else if (dialog.choice() == ResumeDialog::Choice::FineTune) {
         fineTuneFrom(request.checkpoint);
     }

@@ -13,6 +13,7 @@ class QLabel;
 class QMenu;
 class QProgressBar;
 class QTabWidget;
+class QTimer;
 
 namespace yolodeck {
 
@@ -78,6 +79,9 @@ private:
     void onResumePlanned(const ResumeRequest &request);
     void onRunLoaded(const RunReplay &replay);
     void fineTuneFrom(const QString &path);
+    static QString runSignature(const QString &runDir);
+    void followRunTick();
+    void stopFollowingRun();
 
     TrainingController *m_controller = nullptr;
     SystemMonitor *m_monitor = nullptr;
@@ -107,6 +111,11 @@ private:
     QString m_device;
     int m_epochs = 0;
     bool m_closeAfterStop = false;
+    // Following a run folder that another process writes (File → Open Run on a live run).
+    QTimer *m_followTimer = nullptr;
+    QString m_followDir;
+    QString m_followSignature;
+    bool m_refreshingFollowedRun = false;
     bool m_devicesListed = false;
     QElapsedTimer m_throughputClock; // the diagnosis gets throughput once a second, not per batch
     std::vector<double> m_epochSecondsBefore;

@@ -61,7 +61,7 @@ ResumeDialog::ResumeDialog(const ResumeRequest &request, QWidget *parent)
     }
     if (!request.runDir.isEmpty())
         form->addRow(tr("Writes to:"), new QLabel(request.runDir));
-    m_epochs = new QSpinBox;
+    m_epochs = new QSpinBox(this); // parented: it is not in the layout for fine-tune/refused
     m_epochs->setRange(qMax(1, request.completedEpochs + 1), 100000);
     m_epochs->setValue(qMax(request.epochs, m_epochs->minimum()));
     m_epochs->setToolTip(tr("Raise it to train longer: the learning-rate schedule continues "

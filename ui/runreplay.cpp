@@ -54,6 +54,8 @@ RunReplay loadRunReplay(const QString &path)
             // A line being written by a live run may be cut short: skip it.
             const QJsonObject e = QJsonDocument::fromJson(line).object();
             const QString type = e.value(QStringLiteral("type")).toString();
+            if (type == QLatin1String("run_start") || type == QLatin1String("run_end"))
+                replay.finished = type == QLatin1String("run_end");
             if (type == QLatin1String("run_start")) {
                 replay.batchesPerEpoch = e.value(QStringLiteral("batches_per_epoch")).toInt();
                 replay.epochs = e.value(QStringLiteral("epochs")).toInt();

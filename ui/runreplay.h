@@ -20,8 +20,9 @@ struct RunReplay
     std::vector<double> resumeMarkers;  // completed epochs where a session resumed
     int batchesPerEpoch = 0;
     int bestEpoch = 0;
-    int epochs = 0; // the planned total of the newest session
-    QString error;  // why nothing could be read; empty on success
+    int epochs = 0;        // the planned total of the newest session
+    QString error;         // why nothing could be read; empty on success
+    bool finished = false; // the newest session wrote run_end: nothing more will come
 };
 
 // `path` is a run folder, or a results.csv / events.jsonl inside one.

@@ -171,7 +171,17 @@ void TrainingWorker::planResume(const QString &checkpoint)
     ResumeRequest request;
     request.checkpoint = QFileInfo(checkpoint).absoluteFilePath();
     try {
-        const ResumePlan plan = ResumePlanner::plan(checkpoint, {});
+        ResumePlan plan = ResumePlanner::plan(checkpoint, {});
+        // A finished run's final epochN.pt is refused only because there is nothing left to
+        // train: offer it with one more epoch, and the dialog lets the user raise the total.
+        if (plan.mode == ResumePlan::Mode::Refused && plan.info.isResumable() &&
+            plan.info.batch == 0 && plan.info.epoch >= plan.epochs && plan.epochs > 0) {
+            const ResumePlan extended = ResumePlanner::plan(
+                checkpoint, {{QStringLiteral("epochs"), QString::number(plan.info.epoch + 1)}});
+            if (extended.mode == ResumePlan::Mode::Continue ||
+                extended.mode == ResumePlan::Mode::Branch)
+                plan = extended;
+        }
         switch (plan.mode) {
         case ResumePlan::Mode::Continue:
             request.action = ResumeRequest::Action::Continue;
