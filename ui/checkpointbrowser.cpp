@@ -45,11 +45,16 @@ CheckpointBrowser::CheckpointBrowser(QWidget *parent)
     m_fineTune->setToolTip(tr("Start a new run from these weights with a fresh optimizer"));
     m_show = new QPushButton(tr("Show in folder"));
     m_delete = new QPushButton(tr("Delete…"));
+    // Best-vs-last comparison is specified for a later version; the action is shown, disabled.
+    m_compare = new QPushButton(tr("Compare…"));
+    m_compare->setEnabled(false);
+    m_compare->setToolTip(tr("Comparing two checkpoints comes in a later version"));
     auto refresh = new QPushButton(tr("Refresh"));
 
     auto buttons = new QHBoxLayout;
     buttons->addWidget(m_resume);
     buttons->addWidget(m_fineTune);
+    buttons->addWidget(m_compare);
     buttons->addWidget(m_show);
     buttons->addWidget(m_delete);
     buttons->addStretch();
@@ -110,6 +115,13 @@ void CheckpointBrowser::deleteSelected()
     const QString path = selectedPath();
     if (path.isEmpty())
         return;
+    if (m_inUse.contains(QFileInfo(path).absoluteFilePath())) {
+        QMessageBox::information(this, tr("Delete checkpoint"),
+                                 tr("%1 is in use by the running training (it is being written "
+                                    "or was resumed from). Stop the training first.")
+                                     .arg(QFileInfo(path).fileName()));
+        return;
+    }
     const auto answer = QMessageBox::question(
         this, tr("Delete checkpoint"),
         tr("Delete %1?\nThis cannot be undone.").arg(QFileInfo(path).fileName()),
@@ -119,6 +131,13 @@ void CheckpointBrowser::deleteSelected()
     if (!QFile::remove(path))
         QMessageBox::warning(this, tr("Delete checkpoint"), tr("Could not delete %1.").arg(path));
     m_model->refresh();
+}
+
+void CheckpointBrowser::setFilesInUse(const QStringList &paths)
+{
+    m_inUse.clear();
+    for (const QString &p : paths)
+        m_inUse << QFileInfo(p).absoluteFilePath();
 }
 
 } // namespace yolodeck

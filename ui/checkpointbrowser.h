@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QStringList>
 #include <QWidget>
 
 class QPushButton;
@@ -23,6 +24,8 @@ public:
     CheckpointTableModel *model() const { return m_model; }
     QTableView *view() const { return m_view; }
     void setDirectory(const QString &runDir);
+    // Files the running training writes or resumed from: Delete refuses them.
+    void setFilesInUse(const QStringList &paths);
     QString selectedPath() const;
 
 Q_SIGNALS:
@@ -41,6 +44,8 @@ private:
     QPushButton *m_fineTune = nullptr;
     QPushButton *m_show = nullptr;
     QPushButton *m_delete = nullptr;
+    QPushButton *m_compare = nullptr;
+    QStringList m_inUse;
 };
 
 } // namespace yolodeck

@@ -408,6 +408,9 @@ void MainWindow::onStateChanged(TrainingController::State state)
 void MainWindow::onRunStarted(const RunStarted &started)
 {
     m_runDir = started.runDir;
+    m_checkpoints->setFilesInUse({started.runDir + QStringLiteral("/weights/last.pt"),
+                                  started.runDir + QStringLiteral("/weights/best.pt"),
+                                  m_resumingFrom});
     m_device = started.device;
     m_epochs = started.epochs;
     m_workers = started.workers;
@@ -518,6 +521,8 @@ void MainWindow::onCheckpointSaved(const CheckpointSaved &saved)
 
 void MainWindow::onRunFinished(const RunFinished &finished)
 {
+    m_checkpoints->setFilesInUse({});
+    m_resumingFrom.clear();
     m_progress->setVisible(false);
     m_etaLabel->clear();
     m_batchLabel->clear();
@@ -637,6 +642,7 @@ void MainWindow::onResumePlanned(const ResumeRequest &request)
         // Always the dialog's total: the planner ignores an unchanged value, and a finished run
         // offered for extension needs the raised one.
         stopFollowingRun();
+        m_resumingFrom = request.checkpoint;
         m_controller->resume(request.checkpoint, dialog.epochs());
     } else if (dialog.choice() == ResumeDialog::Choice::FineTune) {
         fineTuneFrom(request.checkpoint);

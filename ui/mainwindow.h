@@ -115,6 +115,7 @@ private:
     QTimer *m_followTimer = nullptr;
     QString m_followDir;
     QString m_followSignature;
+    QString m_resumingFrom; // the checkpoint the running training resumed from
     bool m_refreshingFollowedRun = false;
     bool m_devicesListed = false;
     QElapsedTimer m_throughputClock; // the diagnosis gets throughput once a second, not per batch
