@@ -79,8 +79,11 @@ void SystemMonitor::rediagnose()
         }
         return true;
     };
-    if (same(findings, m_findings))
+    // The panel's text also depends on whether training runs ("healthy" vs "starts when
+    // training runs"), so a change of that state is news even with no finding either way.
+    if (same(findings, m_findings) && m_reportedTraining == m_throughput.training)
         return;
+    m_reportedTraining = m_throughput.training;
     m_findings = std::move(findings);
     Q_EMIT findingsChanged(m_findings);
 }

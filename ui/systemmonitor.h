@@ -54,6 +54,7 @@ private:
     std::deque<SystemSample> m_history;
     ThroughputStats m_throughput;
     std::vector<Finding> m_findings;
+    bool m_reportedTraining = false;
 };
 
 } // namespace yolodeck

@@ -465,8 +465,7 @@ void TestDataset::blueline()
     QFETCH(int, images);
     QFETCH(int, backgrounds);
     const QString yaml = QStringLiteral(YOLODECK_SHARED_DIR "/datasets/blueline/data.yaml");
-    if (!QFileInfo::exists(yaml))
-        QSKIP("shared blueline dataset not present");
+    QVERIFY2(QFileInfo::exists(yaml), qPrintable(yaml + QStringLiteral(" is missing")));
     auto config = DatasetConfig::load(yaml);
     QVERIFY2(config.isOk(), qPrintable(config.error()));
     QCOMPARE(config.value().nc(), 82);
