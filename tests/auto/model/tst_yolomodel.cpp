@@ -323,8 +323,8 @@ void TestYoloModel::forwardOnCuda()
 {
     // On the accelerator when there is one (an official CUDA LibTorch), else on the CPU: the
     // device-following code paths (anchors made on the input's device) run either way.
-    const torch::Device device = torch::cuda::is_available() ? torch::Device(torch::kCUDA)
-                                                             : torch::Device(torch::kCPU);
+    const torch::Device device =
+        torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
     auto model = makeModel("tiny", 3);
     model->to(device);
     const auto x = torch::rand({2, 3, 64, 64}).to(device);

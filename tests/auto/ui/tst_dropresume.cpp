@@ -27,40 +27,15 @@
 
 #include <functional>
 
+#include "windowtesthelpers.h"
+
 using namespace yolodeck;
+using namespace windowtest;
 
 namespace {
 
 // The Python that has PyTorch on the test machines (`python3` on PATH may be a pyenv without it).
 const QString kTorchPython = QStringLiteral("/usr/bin/python3");
-
-// A modal exec() runs its own event loop inside the call that opened it, so a test can only reach
-// the dialog from a timer that fires inside that loop. The handler gets the first visible modal
-// widget, once, and must close it.
-class ModalAnswerer final : public QObject
-{
-public:
-    explicit ModalAnswerer(std::function<void(QWidget *)> handler)
-        : m_handler(std::move(handler))
-    {
-        m_timer.setInterval(20);
-        connect(&m_timer, &QTimer::timeout, this, [this] {
-            QWidget *modal = QApplication::activeModalWidget();
-            if (!modal || !modal->isVisible())
-                return;
-            m_timer.stop();
-            ++m_answered;
-            m_handler(modal);
-        });
-        m_timer.start();
-    }
-    int answered() const { return m_answered; }
-
-private:
-    std::function<void(QWidget *)> m_handler;
-    QTimer m_timer;
-    int m_answered = 0;
-};
 
 // What a resume confirmation showed, taken while it was open.
 struct DialogContents
@@ -96,15 +71,6 @@ DialogContents contentsOf(QWidget *modal)
     if (auto dialog = qobject_cast<ResumeDialog *>(modal))
         c.request = dialog->request();
     return c;
-}
-
-QPushButton *buttonWithText(QWidget *parent, const QString &text)
-{
-    for (QPushButton *button : parent->findChildren<QPushButton *>()) {
-        if (button->text() == text)
-            return button;
-    }
-    return nullptr;
 }
 
 struct DropResult
@@ -156,23 +122,6 @@ private:
     int m_batch;
 };
 
-// A failure opens a warning box (QMessageBox::warning) whose exec() would hold the test until
-// ctest's timeout. Close such boxes and print their text; the assertions on what the run reported
-// then fail with the reason.
-void closeWarningBoxes(QObject *context)
-{
-    auto guard = new QTimer(context);
-    guard->setInterval(300);
-    QObject::connect(guard, &QTimer::timeout, context, [] {
-        auto box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
-        if (box && box->icon() == QMessageBox::Warning) {
-            qWarning("closing a warning box: %s: %s", qPrintable(box->windowTitle()),
-                     qPrintable(box->text()));
-            box->close();
-        }
-    });
-    guard->start();
-}
 } // namespace
 
 // Dropping a file on the window: each kind of .pt ends in the resume confirmation that says what

@@ -30,57 +30,14 @@
 #include <functional>
 #include <memory>
 
+#include "windowtesthelpers.h"
+
 using namespace yolodeck;
+using namespace windowtest;
 
 namespace {
 
 constexpr int kBatchesPerEpoch = 4; // 32 training images in batches of 8
-
-// A modal exec() runs its own event loop inside the call that opened it, so a test can only reach
-// the dialog from a timer that fires inside that loop. The handler gets the first visible modal
-// widget, once, and must close it.
-class ModalAnswerer final : public QObject
-{
-public:
-    explicit ModalAnswerer(std::function<void(QWidget *)> handler)
-        : m_handler(std::move(handler))
-    {
-        m_timer.setInterval(20);
-        connect(&m_timer, &QTimer::timeout, this, [this] {
-            QWidget *modal = QApplication::activeModalWidget();
-            if (!modal || !modal->isVisible())
-                return;
-            m_timer.stop();
-            ++m_answered;
-            m_handler(modal);
-        });
-        m_timer.start();
-    }
-    int answered() const { return m_answered; }
-
-private:
-    std::function<void(QWidget *)> m_handler;
-    QTimer m_timer;
-    int m_answered = 0;
-};
-
-QAction *actionWithText(QWidget *window, const QString &text)
-{
-    for (QAction *action : window->findChildren<QAction *>()) {
-        if (action->text() == text)
-            return action;
-    }
-    return nullptr;
-}
-
-QPushButton *buttonWithText(QWidget *parent, const QString &text)
-{
-    for (QPushButton *button : parent->findChildren<QPushButton *>()) {
-        if (button->text() == text)
-            return button;
-    }
-    return nullptr;
-}
 
 // Threads of this process whose kernel name is `name`. QThread names its thread after its
 // objectName, and TrainingController names its thread "Training"; threads started from it (the
@@ -97,23 +54,6 @@ int threadsNamed(const QString &name)
     return n;
 }
 
-// A failure opens a warning box (QMessageBox::warning) whose exec() would hold the test until
-// ctest's timeout. Close such boxes and print their text; the assertions on what the run reported
-// then fail with the reason.
-void closeWarningBoxes(QObject *context)
-{
-    auto guard = new QTimer(context);
-    guard->setInterval(300);
-    QObject::connect(guard, &QTimer::timeout, context, [] {
-        auto box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
-        if (box && box->icon() == QMessageBox::Warning) {
-            qWarning("closing a warning box: %s: %s", qPrintable(box->windowTitle()),
-                     qPrintable(box->text()));
-            box->close();
-        }
-    });
-    guard->start();
-}
 } // namespace
 
 // The window end to end against the real trainer: the run set up in the panel, started and stopped

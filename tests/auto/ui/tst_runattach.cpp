@@ -22,7 +22,10 @@
 
 #include <functional>
 
+#include "windowtesthelpers.h"
+
 using namespace yolodeck;
+using namespace windowtest;
 
 #ifndef YOLODECK_CLI
 #error "YOLODECK_CLI must name the yolodeck-cli executable"
@@ -33,43 +36,6 @@ namespace {
 constexpr int kBatchesPerEpoch = 4; // 32 training images in batches of 8
 // About 3 s of training per 10 epochs here: long enough to attach while it runs.
 constexpr int kEpochs = 40;
-
-// A modal exec() runs its own event loop inside the call that opened it, so a test can only reach
-// the dialog from a timer that fires inside that loop. The handler gets the first visible modal
-// widget, once, and must close it.
-class ModalAnswerer final : public QObject
-{
-public:
-    explicit ModalAnswerer(std::function<void(QWidget *)> handler)
-        : m_handler(std::move(handler))
-    {
-        m_timer.setInterval(20);
-        connect(&m_timer, &QTimer::timeout, this, [this] {
-            QWidget *modal = QApplication::activeModalWidget();
-            if (!modal || !modal->isVisible())
-                return;
-            m_timer.stop();
-            ++m_answered;
-            m_handler(modal);
-        });
-        m_timer.start();
-    }
-    int answered() const { return m_answered; }
-
-private:
-    std::function<void(QWidget *)> m_handler;
-    QTimer m_timer;
-    int m_answered = 0;
-};
-
-QAction *actionWithText(QWidget *window, const QString &text)
-{
-    for (QAction *action : window->findChildren<QAction *>()) {
-        if (action->text() == text)
-            return action;
-    }
-    return nullptr;
-}
 
 // Complete "batch" lines of a run's events.jsonl so far.
 int batchEvents(const QString &runDir)
@@ -100,23 +66,6 @@ bool strictlyIncreasingKeys(const QCPGraph *graph)
     return true;
 }
 
-// A failure opens a warning box (QMessageBox::warning) whose exec() would hold the test until
-// ctest's timeout. Close such boxes and print their text; the assertions on what the run reported
-// then fail with the reason.
-void closeWarningBoxes(QObject *context)
-{
-    auto guard = new QTimer(context);
-    guard->setInterval(300);
-    QObject::connect(guard, &QTimer::timeout, context, [] {
-        auto box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
-        if (box && box->icon() == QMessageBox::Warning) {
-            qWarning("closing a warning box: %s: %s", qPrintable(box->windowTitle()),
-                     qPrintable(box->text()));
-            box->close();
-        }
-    });
-    guard->start();
-}
 } // namespace
 
 // File → Open Run on a run that yolodeck-cli is still training (as a cluster job writing to a
