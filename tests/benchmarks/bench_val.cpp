@@ -73,17 +73,9 @@ int main(int argc, char **argv)
         !benchmark::intOption(args, QStringLiteral("warmup"), 0, &warmup) ||
         !benchmark::intOption(args, QStringLiteral("runs"), 1, &runs))
         return 2;
-    if (imgsz % 32 != 0) {
-        std::fprintf(stderr, "imgsz=%d: the model needs a multiple of 32\n", imgsz);
+    const std::optional<ModelScale> scale = benchmark::modelOption(args, imgsz);
+    if (!scale)
         return 2;
-    }
-    const std::optional<ModelScale> scale = modelScale(args.value(QStringLiteral("scale")));
-    if (!scale) {
-        std::fprintf(stderr, "scale=%s: unknown; accepted: %s\n",
-                     qPrintable(args.value(QStringLiteral("scale"))),
-                     qPrintable(modelScaleNames().join(QLatin1Char(' '))));
-        return 2;
-    }
 
     const int threads = benchmark::useAllCores();
     QTemporaryDir tmp;

@@ -9,10 +9,13 @@
 #include <QString>
 #include <QStringList>
 
+#include "core/model/modelscale.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -72,6 +75,22 @@ inline bool intOption(const QMap<QString, QString> &values, const QString &key, 
         return false;
     }
     return true;
+}
+
+// scale= and imgsz= of the model benchmarks: a known scale and a size the strides divide.
+inline std::optional<ModelScale> modelOption(const QMap<QString, QString> &values, int imgsz)
+{
+    if (imgsz % 32 != 0) {
+        std::fprintf(stderr, "imgsz=%d: the model needs a multiple of 32\n", imgsz);
+        return std::nullopt;
+    }
+    const std::optional<ModelScale> scale = modelScale(values.value(QStringLiteral("scale")));
+    if (!scale) {
+        std::fprintf(stderr, "scale=%s: unknown; accepted: %s\n",
+                     qPrintable(values.value(QStringLiteral("scale"))),
+                     qPrintable(modelScaleNames().join(QLatin1Char(' '))));
+    }
+    return scale;
 }
 
 } // namespace yolodeck::benchmark
