@@ -158,20 +158,10 @@ private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName(QStringLiteral("YoloDeckTests"));
-        QCoreApplication::setApplicationName(QStringLiteral("tst_dropresume"));
-        QSettings().clear();
-        registerMetaTypes();
-        closeWarningBoxes(this);
+        isolateWindowTest(this, QStringLiteral("tst_dropresume"));
 
-        SynthOptions o;
-        o.dir = m_dir.filePath(QStringLiteral("synth"));
-        o.train = 32;
-        o.val = 8;
-        o.imgsz = 64;
-        QVERIFY(writeSynthDataset(o).isOk());
-        m_yaml = o.dir + QStringLiteral("/data.yaml");
+        m_yaml = writeSmallDataset(m_dir.filePath(QStringLiteral("synth")));
+        QVERIFY(!m_yaml.isEmpty());
 
         // A finished run: epoch1.pt and epoch2.pt stay full, best.pt and last.pt are stripped to
         // weights.

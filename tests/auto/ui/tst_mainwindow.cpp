@@ -91,22 +91,10 @@ private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
-        // The window reads and writes QSettings (geometry, chart options, recent runs): keep the
-        // user's own settings out of it, and start every run from the same defaults.
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName(QStringLiteral("YoloDeckTests"));
-        QCoreApplication::setApplicationName(QStringLiteral("tst_mainwindow"));
-        QSettings().clear();
-        registerMetaTypes();
-        closeWarningBoxes(this);
+        isolateWindowTest(this, QStringLiteral("tst_mainwindow"));
 
-        SynthOptions o;
-        o.dir = m_dir.filePath(QStringLiteral("synth"));
-        o.train = 32;
-        o.val = 8;
-        o.imgsz = 64;
-        QVERIFY(writeSynthDataset(o).isOk());
-        m_yaml = o.dir + QStringLiteral("/data.yaml");
+        m_yaml = writeSmallDataset(m_dir.filePath(QStringLiteral("synth")));
+        QVERIFY(!m_yaml.isEmpty());
     }
 
     void stopResumeFromBrowserKeepsChartsContinuous()

@@ -81,23 +81,13 @@ private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName(QStringLiteral("YoloDeckTests"));
-        QCoreApplication::setApplicationName(QStringLiteral("tst_runattach"));
-        QSettings().clear();
+        isolateWindowTest(this, QStringLiteral("tst_runattach"));
         // Qt's own file dialog, which the test can fill in on any platform.
         QCoreApplication::setAttribute(Qt::AA_DontUseNativeDialogs);
-        registerMetaTypes();
-        closeWarningBoxes(this);
         QVERIFY2(QFileInfo(QStringLiteral(YOLODECK_CLI)).isExecutable(), YOLODECK_CLI);
 
-        SynthOptions o;
-        o.dir = m_dir.filePath(QStringLiteral("synth"));
-        o.train = 32;
-        o.val = 8;
-        o.imgsz = 64;
-        QVERIFY(writeSynthDataset(o).isOk());
-        m_yaml = o.dir + QStringLiteral("/data.yaml");
+        m_yaml = writeSmallDataset(m_dir.filePath(QStringLiteral("synth")));
+        QVERIFY(!m_yaml.isEmpty());
     }
 
     void openRunFollowsALiveCliRun()

@@ -2,10 +2,16 @@
 
 // Support for the window tests: reaching modal dialogs, actions and buttons by their text.
 
+#include "core/data/synthdataset.h"
+#include "ui/metatypes.h"
+
 #include <QAction>
 #include <QApplication>
+#include <QCoreApplication>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QSettings>
+#include <QStandardPaths>
 #include <QTimer>
 #include <QWidget>
 
@@ -75,6 +81,30 @@ inline void closeWarningBoxes(QObject *context)
         }
     });
     guard->start();
+}
+
+// The window reads and writes QSettings (geometry, chart options, recent runs): keep the user's own
+// settings out of a test, start it from the same defaults, and close stray warning boxes.
+inline void isolateWindowTest(QObject *context, const QString &testName)
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(QStringLiteral("YoloDeckTests"));
+    QCoreApplication::setApplicationName(testName);
+    QSettings().clear();
+    yolodeck::registerMetaTypes();
+    closeWarningBoxes(context);
+}
+
+// The small generated dataset the window tests train on (32 train / 8 val images of 64 px);
+// returns its data.yaml, or an empty string when it cannot be written.
+inline QString writeSmallDataset(const QString &dir)
+{
+    yolodeck::SynthOptions o;
+    o.dir = dir;
+    o.train = 32;
+    o.val = 8;
+    o.imgsz = 64;
+    return yolodeck::writeSynthDataset(o).isOk() ? dir + QStringLiteral("/data.yaml") : QString();
 }
 
 } // namespace windowtest
