@@ -49,7 +49,7 @@ std::vector<int64_t> greedyNms(const torch::Tensor &sortedBoxes, float iouThresh
 } // namespace
 
 std::vector<torch::Tensor> nonMaxSuppression(const torch::Tensor &pred, float conf, float iou,
-                                             int maxDet)
+                                             int maxDet, NmsLabels labels)
 {
     TORCH_CHECK(pred.dim() == 3 && pred.size(2) > 4,
                 "nonMaxSuppression expects predictions [B, A, 4 + nc], got ", pred.sizes());
@@ -64,26 +64,35 @@ std::vector<torch::Tensor> nonMaxSuppression(const torch::Tensor &pred, float co
     output.reserve(pred.size(0));
     for (int64_t b = 0; b < all.size(0); ++b) {
         const torch::Tensor image = all[b];
-        // Single label per box: its best class (Ultralytics multi_label=False).
-        const auto [score, cls] = image.slice(1, 4).max(1);
-        const torch::Tensor candidates = (score > conf).nonzero().squeeze(1);
-        if (candidates.numel() == 0) {
+        const torch::Tensor scores = image.slice(1, 4);
+        // Candidates as (anchor, score, class), in anchor-major order.
+        torch::Tensor anchor, score, cls;
+        if (labels == NmsLabels::Multi) {
+            const torch::Tensor pairs = (scores > conf).nonzero();
+            anchor = pairs.select(1, 0);
+            cls = pairs.select(1, 1);
+            score = scores.index({anchor, cls});
+        } else {
+            const auto [best, bestCls] = scores.max(1);
+            anchor = (best > conf).nonzero().squeeze(1);
+            score = best.index_select(0, anchor);
+            cls = bestCls.index_select(0, anchor);
+        }
+        if (anchor.numel() == 0) {
             output.push_back(torch::zeros({0, 6}, cpuFloat).to(device));
             continue;
         }
 
         // Sort on the device (cheap there) and cut to the candidate cap before going to the CPU.
-        const torch::Tensor candScore = score.index_select(0, candidates);
         torch::Tensor order =
-            std::get<1>(candScore.sort(/*stable=*/true, /*dim=*/0, /*descending=*/true));
+            std::get<1>(score.sort(/*stable=*/true, /*dim=*/0, /*descending=*/true));
         if (order.size(0) > kMaxNmsCandidates)
             order = order.slice(0, 0, kMaxNmsCandidates);
-        const torch::Tensor picked = candidates.index_select(0, order);
 
         torch::Tensor rows =
-            torch::cat({image.index_select(0, picked).slice(1, 0, 4),
-                        score.index_select(0, picked).unsqueeze(1),
-                        cls.index_select(0, picked).unsqueeze(1).to(torch::kFloat)},
+            torch::cat({image.index_select(0, anchor.index_select(0, order)).slice(1, 0, 4),
+                        score.index_select(0, order).unsqueeze(1),
+                        cls.index_select(0, order).unsqueeze(1).to(torch::kFloat)},
                        1)
                 .to(torch::kCPU)
                 .contiguous();

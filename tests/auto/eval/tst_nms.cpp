@@ -40,6 +40,7 @@ private Q_SLOTS:
     void outputRowsCarryBoxScoreAndClass();
     void confidenceFilterIsStrict();
     void maxDetKeepsTheBest();
+    void multiLabelScoresEveryClass();
     void emptyInput();
     void batchOfTwoImages();
     void largeInputMatchesBruteForce();
@@ -112,6 +113,37 @@ void TestNms::confidenceFilterIsStrict()
         0.25f, 0.7f, 300);
     QCOMPARE(out[0].size(0), int64_t(1));
     QCOMPARE(out[0][0][4].item<float>(), 0.5f);
+}
+
+void TestNms::multiLabelScoresEveryClass()
+{
+    // One box whose best class is 0 but which also scores class 1 above conf, and a second box
+    // overlapping it that only scores class 1 (lower): with labels from the best class only,
+    // class 1 keeps just the second box; with every class scored (Ultralytics' validator), class 1
+    // gets the first box too and it suppresses the second, lower one of the same class.
+    const torch::Tensor pred =
+        predictions({{0, 0, 10, 10, {0.9f, 0.6f}}, {1, 0, 11, 10, {0.0f, 0.5f}}}, 2);
+
+    const auto best = nonMaxSuppression(pred, 0.25f, 0.7f, 300, NmsLabels::Best);
+    QCOMPARE(best[0].size(0), int64_t(2));
+    QCOMPARE(best[0][0][5].item<float>(), 0.0f);
+    QCOMPARE(best[0][1][4].item<float>(), 0.5f);
+    QCOMPARE(best[0][1][5].item<float>(), 1.0f);
+
+    const auto multi = nonMaxSuppression(pred, 0.25f, 0.7f, 300, NmsLabels::Multi);
+    QCOMPARE(multi[0].size(0), int64_t(2));
+    QCOMPARE(multi[0][0][4].item<float>(), 0.9f);
+    QCOMPARE(multi[0][0][5].item<float>(), 0.0f);
+    QCOMPARE(multi[0][1][4].item<float>(), 0.6f);
+    QCOMPARE(multi[0][1][5].item<float>(), 1.0f);
+    // Same box for both labels.
+    QCOMPARE(multi[0][1][2].item<float>(), 10.0f);
+
+    // The confidence filter applies per pair: raised above 0.6, class 1 of the first box drops,
+    // and the second box's 0.5 too.
+    const auto strict = nonMaxSuppression(pred, 0.65f, 0.7f, 300, NmsLabels::Multi);
+    QCOMPARE(strict[0].size(0), int64_t(1));
+    QCOMPARE(strict[0][0][5].item<float>(), 0.0f);
 }
 
 void TestNms::maxDetKeepsTheBest()
