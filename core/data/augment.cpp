@@ -98,20 +98,26 @@ cv::Mat resizeLongSide(const cv::Mat &image, int longSide, bool augment)
 cv::Mat letterbox(const cv::Mat &image, int size, bool scaleUp, Letterbox *info,
                   std::vector<PixelBox> *boxes)
 {
+    return letterbox(image, cv::Size(size, size), scaleUp, info, boxes);
+}
+
+cv::Mat letterbox(const cv::Mat &image, cv::Size input, bool scaleUp, Letterbox *info,
+                  std::vector<PixelBox> *boxes)
+{
     const int w0 = image.cols, h0 = image.rows;
-    double r = std::min(double(size) / h0, double(size) / w0);
+    double r = std::min(double(input.height) / h0, double(input.width) / w0);
     if (!scaleUp)
         r = std::min(r, 1.0);
     const int newW = int(std::lround(w0 * r)), newH = int(std::lround(h0 * r));
     cv::Mat resized = image;
     if (newW != w0 || newH != h0)
         cv::resize(image, resized, cv::Size(newW, newH), 0, 0, cv::INTER_LINEAR);
-    const double dw = (size - newW) / 2.0, dh = (size - newH) / 2.0;
+    const double dw = (input.width - newW) / 2.0, dh = (input.height - newH) / 2.0;
     // The +/-0.1 puts an odd pixel of padding on the bottom/right, as Ultralytics does.
     const int top = int(std::lround(dh - 0.1)), left = int(std::lround(dw - 0.1));
     cv::Mat out;
-    cv::copyMakeBorder(resized, out, top, size - newH - top, left, size - newW - left,
-                       cv::BORDER_CONSTANT, kFill);
+    cv::copyMakeBorder(resized, out, top, input.height - newH - top, left,
+                       input.width - newW - left, cv::BORDER_CONSTANT, kFill);
     if (info)
         *info = {float(r), float(left), float(top), w0, h0};
     if (boxes) {

@@ -59,8 +59,12 @@ std::vector<LabelBox> toLabelBoxes(const std::vector<PixelBox> &boxes, int width
 // augmenting or enlarging, area interpolation when shrinking for validation.
 cv::Mat resizeLongSide(const cv::Mat &image, int longSide, bool augment);
 
-// Scales image to fit size x size keeping its ratio (never enlarging when scaleUp is false) and
-// pads it centred with grey 114. Always returns a new buffer. Boxes are mapped when given.
+// Scales image to fit a width x height input keeping its ratio (never enlarging when scaleUp is
+// false) and pads it centred with grey 114. Always returns a new buffer. Boxes are mapped when
+// given.
+cv::Mat letterbox(const cv::Mat &image, cv::Size input, bool scaleUp, Letterbox *info,
+                  std::vector<PixelBox> *boxes = nullptr);
+// The same into a size x size input.
 cv::Mat letterbox(const cv::Mat &image, int size, bool scaleUp, Letterbox *info,
                   std::vector<PixelBox> *boxes = nullptr);
 

@@ -31,6 +31,7 @@ struct EpochPlan
     bool mosaic = false;
     std::vector<int> shard; // record indices of this rank, in epoch order
     int numBatches = 0;
+    std::vector<cv::Size> shapes; // rect validation: the input size of each batch
 };
 
 // An image ready for augmentation: long side resized to imgsz, with its boxes in its pixels.
@@ -44,7 +45,7 @@ struct LoadedImage
 
 struct Sample
 {
-    cv::Mat image; // S x S BGR
+    cv::Mat image; // the batch's input size (S x S unless rect), BGR
     std::vector<LabelBox> boxes;
     Letterbox letterbox;
     int record = 0;
@@ -64,7 +65,15 @@ public:
         options.workers = std::max(options.workers, 0);
         options.worldSize = std::max(options.worldSize, 1);
         options.rank = std::clamp(options.rank, 0, options.worldSize - 1);
+        options.rect = options.rect && !options.augment;
         const int n = int(records.size());
+        if (options.rect) {
+            rectOrder.resize(records.size());
+            for (int i = 0; i < n; ++i)
+                rectOrder[i] = i;
+            std::stable_sort(rectOrder.begin(), rectOrder.end(),
+                             [this](int a, int b) { return aspectRatio(a) < aspectRatio(b); });
+        }
         shardSize = n == 0 ? 0 : (n + options.worldSize - 1) / options.worldSize;
         failed.assign(records.size(), 0);
         if (options.cacheRam)
@@ -85,13 +94,40 @@ public:
             t.join();
     }
 
+    // Height over width of a record's image (1 when its size is unknown).
+    double aspectRatio(int record) const
+    {
+        const ImageRecord &r = records[record];
+        return r.width > 0 && r.height > 0 ? double(r.height) / r.width : 1.0;
+    }
+
+    // Ultralytics' rect shape of a batch: [1, 1] scaled by the batch's ratio when all its images
+    // are wider (or all taller) than square, times imgsz / stride + 0.5, rounded up, times stride.
+    cv::Size rectShape(const std::vector<int> &shard, int begin, int end) const
+    {
+        double lo = 1e30, hi = 0;
+        for (int i = begin; i < end; ++i) {
+            lo = std::min(lo, aspectRatio(shard[i]));
+            hi = std::max(hi, aspectRatio(shard[i]));
+        }
+        double h = 1, w = 1;
+        if (hi < 1)
+            h = hi;
+        else if (lo > 1)
+            w = 1 / lo;
+        const auto side = [this](double f) {
+            return int(std::ceil(f * options.imgsz / kRectStride + 0.5)) * kRectStride;
+        };
+        return cv::Size(side(w), side(h));
+    }
+
     std::vector<int> epochOrder(int epoch) const
     {
         const int n = int(records.size());
         std::vector<int> order(n);
         for (int i = 0; i < n; ++i)
-            order[i] = i;
-        if (options.shuffle) {
+            order[i] = options.rect ? rectOrder[i] : i;
+        if (options.shuffle && !options.rect) {
             std::mt19937_64 rng(mixSeed(options.seed, uint64_t(epoch), kOrderStream));
             // Fisher-Yates with our own index draw: std::shuffle differs between libraries.
             for (int i = n - 1; i > 0; --i)
@@ -112,6 +148,12 @@ public:
         plan->mosaic = mosaic;
         plan->shard = epochOrder(epoch);
         plan->numBatches = batchesPerEpoch();
+        if (options.rect) {
+            const int count = int(plan->shard.size());
+            for (int b = 0; b < plan->numBatches; ++b)
+                plan->shapes.push_back(rectShape(plan->shard, b * options.batch,
+                                                 std::min((b + 1) * options.batch, count)));
+        }
         {
             std::lock_guard<std::mutex> lock(mutex);
             plan->generation = ++currentGeneration;
@@ -308,7 +350,7 @@ private:
         return sample;
     }
 
-    Sample valSample(int index)
+    Sample valSample(int index, cv::Size input)
     {
         const int s = options.imgsz;
         LoadedImage loaded = load(index);
@@ -316,43 +358,46 @@ private:
         sample.record = loaded.record;
         std::vector<PixelBox> boxes = std::move(loaded.boxes);
         Letterbox box;
-        sample.image = letterbox(loaded.image, s, false, &box, &boxes);
-        clipBoxes(boxes, s, s);
+        sample.image = letterbox(loaded.image, input, false, &box, &boxes);
+        clipBoxes(boxes, input.width, input.height);
         // Report the mapping from the original image, not from the resized one.
         const float resizeRatio = float(s) / float(std::max(loaded.origW, loaded.origH));
         sample.letterbox = {box.ratio * resizeRatio, box.padX, box.padY, loaded.origW,
                             loaded.origH};
-        sample.boxes = toLabelBoxes(boxes, s, s);
+        sample.boxes = toLabelBoxes(boxes, input.width, input.height);
         return sample;
     }
 
     std::optional<Batch> buildBatch(const EpochPlan &plan, int batchIndex)
     {
-        const int s = options.imgsz;
+        const cv::Size input =
+            options.rect ? plan.shapes[size_t(batchIndex)] : cv::Size(options.imgsz, options.imgsz);
+        const int w = input.width, h = input.height;
         const int begin = batchIndex * options.batch;
         const int end = std::min(begin + options.batch, int(plan.shard.size()));
         const int count = std::max(end - begin, 0);
         Batch batch;
         batch.batchIndex = batchIndex;
-        batch.images = torch::empty({count, 3, s, s}, torch::kFloat32);
+        batch.images = torch::empty({count, 3, h, w}, torch::kFloat32);
         float *pixels = batch.images.data_ptr<float>();
         std::vector<float> targets;
         for (int i = 0; i < count; ++i) {
             if (cancelled(plan))
                 return std::nullopt;
             const int index = plan.shard[begin + i];
-            const Sample sample = options.augment ? trainSample(plan, index) : valSample(index);
+            const Sample sample =
+                options.augment ? trainSample(plan, index) : valSample(index, input);
             batch.sampleIndices.push_back(sample.record);
             if (!options.augment)
                 batch.letterboxes.push_back(sample.letterbox);
             // BGR uint8 HWC -> RGB float CHW in [0,1].
-            float *r = pixels + size_t(i) * 3 * s * s;
-            float *g = r + size_t(s) * s;
-            float *b = g + size_t(s) * s;
-            for (int y = 0; y < s; ++y) {
+            float *r = pixels + size_t(i) * 3 * h * w;
+            float *g = r + size_t(h) * w;
+            float *b = g + size_t(h) * w;
+            for (int y = 0; y < h; ++y) {
                 const uchar *row = sample.image.ptr<uchar>(y);
-                for (int x = 0; x < s; ++x) {
-                    const size_t at = size_t(y) * s + x;
+                for (int x = 0; x < w; ++x) {
+                    const size_t at = size_t(y) * w + x;
                     b[at] = row[3 * x] / 255.0f;
                     g[at] = row[3 * x + 1] / 255.0f;
                     r[at] = row[3 * x + 2] / 255.0f;
@@ -385,6 +430,7 @@ private:
     std::vector<DataIssue> issues;
     std::vector<char> failed;
     std::vector<CachedImage> cache;
+    std::vector<int> rectOrder; // rect validation: records by ascending aspect ratio
 };
 
 BatchLoader::BatchLoader(const Dataset &dataset, LoaderOptions options)

@@ -12,6 +12,9 @@
 
 namespace yolodeck {
 
+// Rect batch shapes are multiples of the model's largest stride.
+constexpr int kRectStride = 32;
+
 struct LoaderOptions
 {
     int imgsz = 640;  // square network input S
@@ -21,6 +24,12 @@ struct LoaderOptions
     uint64_t seed = 0;
     bool augment = true; // false: letterbox only (validation)
     bool shuffle = true;
+    // Validation only (augment false): Ultralytics' rectangular batches. Images are ordered by
+    // aspect ratio (h / w) instead of shuffled, and each batch gets its own input shape, the
+    // batch's extreme ratio scaled to imgsz plus half a stride of padding, rounded up to a multiple
+    // of kRectStride; images are centred in it without being enlarged. A square image at imgsz 640
+    // is validated in a 672 x 672 input, as Ultralytics does.
+    bool rect = false;
     AugmentParams aug;
     bool cacheRam = false; // keep decoded images (long side resized to imgsz) in memory
     int rank = 0;          // this process's shard of every epoch ...
@@ -29,8 +38,10 @@ struct LoaderOptions
 
 struct Batch
 {
-    torch::Tensor images;               // [B,3,S,S] float32 in [0,1], RGB, contiguous
-    torch::Tensor targets;              // [N,6] float32: (index in batch, cls, cx, cy, w, h) / S
+    torch::Tensor images;               // [B,3,H,W] float32 in [0,1], RGB, contiguous; H = W = S
+                                        // except for rect batches
+    torch::Tensor targets;              // [N,6] float32: (index in batch, cls, cx, cy, w, h),
+                                        // normalised to W and H
     std::vector<int> sampleIndices;     // indices into Dataset::records()
     std::vector<Letterbox> letterboxes; // validation (augment=false): maps back to the original
     int batchIndex = 0;

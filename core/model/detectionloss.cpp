@@ -17,7 +17,8 @@ DetectionLoss::DetectionLoss(int nc, std::vector<int64_t> strides, LossGains gai
 {}
 
 torch::Tensor DetectionLoss::batchTargets(const torch::Tensor &targets, int64_t batchSize,
-                                          int64_t imgsz, const torch::Device &device) const
+                                          int64_t height, int64_t width,
+                                          const torch::Device &device) const
 {
     const auto cpu = targets.to(torch::kCPU, torch::kFloat).reshape({-1, 6});
     const int64_t n = cpu.size(0);
@@ -38,23 +39,26 @@ torch::Tensor DetectionLoss::batchTargets(const torch::Tensor &targets, int64_t 
         out[j].narrow(0, 0, rows.size(0)).copy_(rows);
     }
     const auto cls = out.narrow(2, 0, 1);
-    const auto boxes = xywh2xyxy(out.narrow(2, 1, 4) * static_cast<double>(imgsz));
+    const auto scale = torch::tensor({double(width), double(height), double(width), double(height)},
+                                     torch::kFloat);
+    const auto boxes = xywh2xyxy(out.narrow(2, 1, 4) * scale);
     return torch::cat({cls, boxes}, 2).to(device);
 }
 
 DetectionLoss::Output DetectionLoss::operator()(const std::vector<torch::Tensor> &feats,
-                                                const torch::Tensor &targets, int64_t imgsz) const
+                                                const torch::Tensor &targets, int64_t inputHeight,
+                                                int64_t inputWidth) const
 {
     TORCH_CHECK(feats.size() == m_strides.size(), "DetectionLoss: expected ", m_strides.size(),
                 " levels, got ", feats.size());
     const int64_t batch = feats[0].size(0);
     const int64_t no = 4 * m_regMax + m_nc;
     const auto device = feats[0].device();
-    // Targets are normalised to the input; a wrong imgsz would silently mis-scale every box.
-    TORCH_CHECK(feats[0].size(2) * m_strides[0] == imgsz &&
-                    feats[0].size(3) * m_strides[0] == imgsz,
+    // Targets are normalised to the input; a wrong size would silently mis-scale every box.
+    TORCH_CHECK(feats[0].size(2) * m_strides[0] == inputHeight &&
+                    feats[0].size(3) * m_strides[0] == inputWidth,
                 "DetectionLoss: maps of ", feats[0].sizes(), " at stride ", m_strides[0],
-                " do not come from a ", imgsz, " x ", imgsz, " input");
+                " do not come from a ", inputWidth, " x ", inputHeight, " input");
 
     // Float32 throughout: under autocast the maps may be half precision.
     std::vector<torch::Tensor> floatFeats;
@@ -71,7 +75,7 @@ DetectionLoss::Output DetectionLoss::operator()(const std::vector<torch::Tensor>
     const int64_t a = all.size(1);
 
     const auto anchors = makeAnchors(floatFeats, m_strides, 0.5);
-    const auto gt = batchTargets(targets, batch, imgsz, device);
+    const auto gt = batchTargets(targets, batch, inputHeight, inputWidth, device);
     const auto gtLabels = gt.narrow(2, 0, 1);
     const auto gtBoxes = gt.narrow(2, 1, 4);
     const auto maskGt = gtBoxes.sum(2, true).gt(0);

@@ -32,14 +32,21 @@ public:
     };
 
     // feats: YoloModel::forward's maps [B, 4 * regMax + nc, H, W]; targets [N, 6]
-    // (index in batch, class, cx, cy, w, h), normalised to the imgsz x imgsz input.
+    // (index in batch, class, cx, cy, w, h), normalised to the inputWidth x inputHeight input
+    // the maps were computed from (checked).
     Output operator()(const std::vector<torch::Tensor> &feats, const torch::Tensor &targets,
-                      int64_t imgsz) const;
+                      int64_t inputHeight, int64_t inputWidth) const;
+    // The same for a square imgsz x imgsz input.
+    Output operator()(const std::vector<torch::Tensor> &feats, const torch::Tensor &targets,
+                      int64_t imgsz) const
+    {
+        return (*this)(feats, targets, imgsz, imgsz);
+    }
 
 private:
     // [N, 6] -> [B, M, 5] (class, x1, y1, x2, y2 in pixels), zero-padded to the largest count M.
-    torch::Tensor batchTargets(const torch::Tensor &targets, int64_t batchSize, int64_t imgsz,
-                               const torch::Device &device) const;
+    torch::Tensor batchTargets(const torch::Tensor &targets, int64_t batchSize, int64_t height,
+                               int64_t width, const torch::Device &device) const;
 
     int m_nc;
     std::vector<int64_t> m_strides;

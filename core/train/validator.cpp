@@ -19,6 +19,7 @@ Validator::Validator(const Dataset &dataset, ValidationOptions options)
     lo.workers = options.workers;
     lo.augment = false;
     lo.shuffle = false;
+    lo.rect = options.rect;
     m_loader = std::make_unique<BatchLoader>(dataset, lo);
 }
 
@@ -79,12 +80,15 @@ ValidationOutput Validator::run(YoloModelImpl &model, const torch::Device &devic
         }
         if (criterion) {
             const DetectionLoss::Output l =
-                (*criterion)(feats, batch->targets.to(device), m_options.imgsz);
+                (*criterion)(feats, batch->targets.to(device), images.size(2), images.size(3));
             lossSum += l.items.to(torch::kCPU, torch::kFloat64);
         }
         const torch::Tensor pred = model.decode(feats);
         const std::vector<torch::Tensor> dets =
-            nonMaxSuppression(pred, m_options.conf, m_options.iou, m_options.maxDet);
+            // Every class scored on every box, as Ultralytics' validator does (multi_label=True):
+            // the mAP then matches the one Ultralytics reports for the same predictions.
+            nonMaxSuppression(pred, m_options.conf, m_options.iou, m_options.maxDet,
+                              NmsLabels::Multi);
         for (size_t i = 0; i < dets.size(); ++i) {
             const ImageRecord &record = m_dataset.records()[batch->sampleIndices[i]];
             accumulator.addImage(toOriginalDetections(dets[i], batch->letterboxes[i]),

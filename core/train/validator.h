@@ -31,6 +31,9 @@ struct ValidationOptions
     float iou = 0.7f;
     int maxDet = 300;
     bool amp = false;
+    // Ultralytics' rectangular validation batches (LoaderOptions::rect): what its mAP is measured
+    // on, so on by default.
+    bool rect = true;
 };
 
 // Runs a model over a split with letterboxed images, no augmentation: NMS, boxes mapped back to

@@ -30,6 +30,7 @@ private Q_SLOTS:
     void shardsPartitionEpoch_data();
     void shardsPartitionEpoch();
     void valLetterboxMapsBack();
+    void rectBatchesByAspectRatio();
     void unreadableImageAtLoadTime();
     void cacheRamKeepsImages();
     void destructorStopsBusyWorkers();
@@ -334,6 +335,89 @@ void TestBatchLoader::valLetterboxMapsBack()
         if (lb.padX >= 1)
             QCOMPARE(b.images[i][1][32][0].item<float>(), 114 / 255.0f);
     }
+}
+
+void TestBatchLoader::rectBatchesByAspectRatio()
+{
+    // Four images of different shapes, batch 2, imgsz 64: Ultralytics orders them by h / w and
+    // gives each batch its own input, 64 * ratio / 32 + 0.5 rounded up, times 32, per side.
+    QTemporaryDir tmp;
+    const QString root = tmp.path();
+    QDir().mkpath(root + "/images/val");
+    QDir().mkpath(root + "/labels/val");
+    struct Item
+    {
+        const char *stem;
+        int w, h;
+    };
+    // Loaded with the long side at 64: a 64x32, b 64x48, c 32x64, d 64x64 (enlarged).
+    const std::vector<Item> items = {{"a", 128, 64}, {"b", 120, 90}, {"c", 50, 100}, {"d", 60, 60}};
+    for (const Item &item : items) {
+        cv::Mat img(item.h, item.w, CV_8UC3, cv::Scalar(60, 60, 60));
+        // A red square in the middle, a fifth of the short side.
+        const int side = std::min(item.w, item.h) / 5;
+        const cv::Rect object(item.w / 2 - side / 2, item.h / 2 - side / 2, side, side);
+        img(object).setTo(cv::Scalar(0, 0, 255));
+        QVERIFY(cv::imwrite((root + "/images/val/" + item.stem + ".png").toStdString(), img));
+        QFile label(root + "/labels/val/" + item.stem + ".txt");
+        QVERIFY(label.open(QIODevice::WriteOnly));
+        label.write(QStringLiteral("0 %1 %2 %3 %4\n")
+                        .arg((object.x + side / 2.0) / item.w)
+                        .arg((object.y + side / 2.0) / item.h)
+                        .arg(double(side) / item.w)
+                        .arg(double(side) / item.h)
+                        .toUtf8());
+    }
+    QFile yaml(root + "/data.yaml");
+    QVERIFY(yaml.open(QIODevice::WriteOnly));
+    yaml.write("train: images/val\nval: images/val\nnames: [red]\n");
+    yaml.close();
+    auto ds = Dataset::scan(DatasetConfig::load(root + "/data.yaml").value(), Split::Val);
+    QVERIFY2(ds.isOk(), qPrintable(ds.error()));
+
+    LoaderOptions o = smallOptions(2);
+    o.batch = 2;
+    o.augment = false;
+    o.shuffle = false;
+    o.rect = true;
+    const auto batches = epoch(ds.value(), o, 0, false);
+    QCOMPARE(int(batches.size()), 2);
+    // h / w: a 0.5, b 0.75, d 1, c 2.
+    QCOMPARE(batches[0].sampleIndices, (std::vector<int>{0, 1}));
+    QCOMPARE(batches[1].sampleIndices, (std::vector<int>{3, 2}));
+    // Both wider than tall: height from the larger ratio, 0.75 * 2 + 0.5 -> 2 strides; width
+    // 2 + 0.5 -> 3 strides. Mixed batch: square, 3 strides.
+    QCOMPARE(batches[0].images.sizes().vec(), (std::vector<int64_t>{2, 3, 64, 96}));
+    QCOMPARE(batches[1].images.sizes().vec(), (std::vector<int64_t>{2, 3, 96, 96}));
+
+    for (const Batch &b : batches) {
+        const int64_t h = b.images.size(2), w = b.images.size(3);
+        for (size_t i = 0; i < b.sampleIndices.size(); ++i) {
+            const Item &item = items[size_t(b.sampleIndices[i])];
+            const Letterbox &lb = b.letterboxes[i];
+            // Never enlarged beyond the loaded size (long side 64), centred.
+            QVERIFY(std::abs(lb.ratio - 64.0f / std::max(item.w, item.h)) < 1e-4f);
+            QCOMPARE(lb.padX, std::round((w - item.w * lb.ratio) / 2 - 0.1f));
+            QCOMPARE(lb.padY, std::round((h - item.h * lb.ratio) / 2 - 0.1f));
+            // The target is normalised to this batch's input and sits on the red square.
+            const auto t = b.targets[int64_t(i)];
+            const float cx = t[2].item<float>() * w, cy = t[3].item<float>() * h;
+            QVERIFY(std::abs((cx - lb.padX) / lb.ratio - item.w / 2.0f) < 1.5f);
+            QVERIFY(std::abs((cy - lb.padY) / lb.ratio - item.h / 2.0f) < 1.5f);
+            const auto px =
+                b.images[int64_t(i)].index({torch::indexing::Slice(), int64_t(cy), int64_t(cx)});
+            QVERIFY(px[0].item<float>() > 0.9f);
+            QVERIFY(px[2].item<float>() < 0.1f);
+            // Grey 114 in the corner: every image here leaves padding there.
+            QCOMPARE(b.images[int64_t(i)][1][0][0].item<float>(), 114 / 255.0f);
+        }
+    }
+
+    // Training batches are never rect, whatever the option says.
+    LoaderOptions train = smallOptions(0);
+    train.rect = true;
+    for (const Batch &b : epoch(ds.value(), train, 0, false))
+        QCOMPARE(b.images.sizes().vec(), (std::vector<int64_t>{b.images.size(0), 3, 64, 64}));
 }
 
 void TestBatchLoader::unreadableImageAtLoadTime()
