@@ -1,5 +1,6 @@
 #include "core/train/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace yolodeck {
@@ -127,6 +128,24 @@ bool Optimizer::loadStateDict(const std::map<std::string, torch::Tensor> &state,
         }
     }
     return true;
+}
+
+AutoOptimizer chooseAutoOptimizer(int64_t trainImages, int batch, int nbs, int epochs,
+                                  int classesInUse)
+{
+    AutoOptimizer out;
+    const int64_t perEpoch = (std::max<int64_t>(trainImages, 0) + std::max({batch, nbs, 1}) - 1) /
+                             std::max({batch, nbs, 1});
+    out.iterations = perEpoch * epochs;
+    out.fitClasses = std::max(classesInUse, 1);
+    if (out.iterations > 10000) {
+        out.kind = Optimizer::Kind::SGD;
+        out.lr = 0.01;
+    } else {
+        out.kind = Optimizer::Kind::AdamW;
+        out.lr = std::round(0.002 * 5.0 / (4.0 + out.fitClasses) * 1e6) / 1e6;
+    }
+    return out;
 }
 
 } // namespace yolodeck

@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <set>
 #include <thread>
 
 namespace yolodeck {
@@ -367,23 +368,25 @@ bool Trainer::Impl::setUp(QString *error)
     Optimizer::Kind kind = Optimizer::Kind::SGD;
     m_optimizerName = cfg.optimizer;
     if (cfg.optimizer == QLatin1String("auto")) {
-        const int64_t iterations =
-            int64_t(std::ceil(double(m_train.records().size()) / std::max(cfg.batch, cfg.nbs))) *
-            cfg.epochs;
-        if (iterations > 10000) {
-            m_optimizerName = QStringLiteral("SGD");
-            m_baseLr = 0.01;
-            m_baseMomentum = 0.9;
-        } else {
-            m_optimizerName = QStringLiteral("AdamW");
-            m_baseLr = std::round(0.002 * 5.0 / (4.0 + nc) * 1e6) / 1e6;
-            m_baseMomentum = 0.9;
-        }
+        std::set<int> used;
+        for (const ImageRecord &r : m_train.records())
+            for (const LabelBox &b : r.boxes)
+                used.insert(b.cls);
+        const AutoOptimizer choice = chooseAutoOptimizer(
+            int64_t(m_train.records().size()), cfg.batch, cfg.nbs, cfg.epochs, int(used.size()));
+        m_optimizerName =
+            choice.kind == Optimizer::Kind::SGD ? QStringLiteral("SGD") : QStringLiteral("AdamW");
+        m_baseLr = choice.lr;
+        m_baseMomentum = choice.momentum;
         m_warmupBiasLr = 0.0; // Ultralytics: no higher than 0.01 for Adam
-        say(LogLevel::Info, QStringLiteral("optimizer=auto: %1(lr=%2, momentum=%3) chosen for %4 "
-                                           "iterations")
-                                .arg(m_optimizerName, formatG6(m_baseLr), formatG6(m_baseMomentum))
-                                .arg(iterations));
+        QString why = QStringLiteral("%1 iterations").arg(choice.iterations);
+        if (choice.kind == Optimizer::Kind::AdamW)
+            why += QStringLiteral(", %1 of %2 classes in the training labels")
+                       .arg(choice.fitClasses)
+                       .arg(nc);
+        say(LogLevel::Info,
+            QStringLiteral("optimizer=auto: %1(lr=%2, momentum=%3) chosen for %4")
+                .arg(m_optimizerName, formatG6(m_baseLr), formatG6(m_baseMomentum), why));
     }
     kind =
         m_optimizerName == QLatin1String("AdamW") ? Optimizer::Kind::AdamW : Optimizer::Kind::SGD;

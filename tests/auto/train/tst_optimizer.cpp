@@ -14,6 +14,8 @@ private Q_SLOTS:
     void sgdNesterovMatchesLibTorch();
     void adamWMatchesLibTorch();
     void stateRoundTripContinuesIdentically();
+    void autoChoice_data();
+    void autoChoice();
 };
 
 namespace {
@@ -112,6 +114,47 @@ void TestOptimizer::stateRoundTripContinuesIdentically()
         QVERIFY(torch::equal(w1, w2)); // bit-identical, not merely close
         QVERIFY(torch::equal(b1, b2));
     }
+}
+
+void TestOptimizer::autoChoice_data()
+{
+    QTest::addColumn<int>("images");
+    QTest::addColumn<int>("batch");
+    QTest::addColumn<int>("epochs");
+    QTest::addColumn<int>("classesInUse");
+    QTest::addColumn<bool>("sgd");
+    QTest::addColumn<double>("lr");
+    QTest::addColumn<qint64>("iterations");
+
+    // blueline: 80 images, ceil(80 / 64) * 100 = 200 iterations; one class in use of 82 names:
+    // 0.002 * 5 / 5. (Counting the 82 names, as Ultralytics does, would give 0.000116.)
+    QTest::newRow("blueline") << 80 << 16 << 100 << 1 << false << 0.002 << qint64(200);
+    // coco128, 71 of its 80 classes labelled: round(0.01 / 75, 6).
+    QTest::newRow("coco128") << 128 << 16 << 100 << 71 << false << 0.000133 << qint64(200);
+    QTest::newRow("80 classes") << 128 << 16 << 100 << 80 << false << 0.000119 << qint64(200);
+    // Batch above nbs divides by the batch: ceil(1000 / 128) * 10 = 80.
+    QTest::newRow("big batch") << 1000 << 128 << 10 << 3 << false << 0.001429 << qint64(80);
+    // Exactly 10,000 iterations stays AdamW; one more epoch's worth switches to SGD.
+    QTest::newRow("10000") << 6400 << 16 << 100 << 5 << false << 0.001111 << qint64(10000);
+    QTest::newRow("10100") << 6400 << 16 << 101 << 5 << true << 0.01 << qint64(10100);
+    // No labels at all (backgrounds only): the fit counts one class.
+    QTest::newRow("no labels") << 10 << 16 << 5 << 0 << false << 0.002 << qint64(5);
+}
+
+void TestOptimizer::autoChoice()
+{
+    QFETCH(int, images);
+    QFETCH(int, batch);
+    QFETCH(int, epochs);
+    QFETCH(int, classesInUse);
+    QFETCH(bool, sgd);
+    QFETCH(double, lr);
+    QFETCH(qint64, iterations);
+    const AutoOptimizer c = chooseAutoOptimizer(images, batch, 64, epochs, classesInUse);
+    QCOMPARE(c.iterations, int64_t(iterations));
+    QCOMPARE(c.kind == Optimizer::Kind::SGD, sgd);
+    QCOMPARE(c.lr, lr);
+    QCOMPARE(c.momentum, 0.9);
 }
 
 QTEST_GUILESS_MAIN(TestOptimizer)
