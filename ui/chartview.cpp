@@ -220,6 +220,7 @@ void ChartView::appendBatch(const BatchProgress &progress)
     // points out of order: QCustomPlot expects sorted keys.
     while (!m_batches.empty() && m_batches.back().epochPosition >= p.epochPosition - kEpsilon)
         m_batches.pop_back();
+    truncateBuilt(m_batches.size());
     m_batches.push_back(p);
     scheduleReplot();
 }
@@ -248,6 +249,7 @@ void ChartView::resetToHistory(const History &history, int startBatch)
         std::remove_if(m_batches.begin(), m_batches.end(),
                        [cut](const BatchPoint &p) { return p.epochPosition > cut + kEpsilon; }),
         m_batches.end());
+    truncateBuilt(m_batches.size());
     m_resumeMarkers.erase(std::remove_if(m_resumeMarkers.begin(), m_resumeMarkers.end(),
                                          [cut](double m) { return m > cut + kEpsilon; }),
                           m_resumeMarkers.end());
@@ -276,6 +278,7 @@ void ChartView::setBestEpoch(int epoch)
 void ChartView::clear()
 {
     m_batches.clear();
+    truncateBuilt(0);
     m_epochs.clear();
     m_resumeMarkers.clear();
     m_bestEpoch = 0;
@@ -286,6 +289,7 @@ void ChartView::clear()
 void ChartView::setSmoothing(double weight)
 {
     m_smoothing = qBound(0.0, weight, 0.999);
+    truncateBuilt(0);
     scheduleReplot();
 }
 
@@ -294,6 +298,7 @@ void ChartView::setXAxis(XAxis axis)
     if (m_xAxis == axis)
         return;
     m_xAxis = axis;
+    truncateBuilt(0);
     m_plot->xAxis->setLabel(axis == XAxis::Epoch ? tr("epoch") : tr("step"));
     m_followData = true; // the old range means nothing on the new axis
     scheduleReplot();
@@ -382,25 +387,26 @@ std::vector<double> ChartView::epochValues(int series) const
     return out;
 }
 
-std::vector<double> ChartView::smooth(int series) const
+double ChartView::smoothStep(SmoothState &state, size_t series, double value) const
 {
     // TensorBoard's smoothing: an exponential moving average started at 0 and divided by
-    // (1 - w^n) so that the first points are not pulled towards zero.
+    // (1 - w^n) so that the first points are not pulled towards zero. w^n is a running product
+    // (pow is costly at 100,000 points). A non-finite value passes through and is skipped.
+    if (!std::isfinite(value))
+        return value;
+    state.ema[series] = state.ema[series] * m_smoothing + (1.0 - m_smoothing) * value;
+    state.power[series] *= m_smoothing;
+    const double debias = m_smoothing > 0 ? 1.0 - state.power[series] : 1.0;
+    return state.ema[series] / debias;
+}
+
+std::vector<double> ChartView::smooth(int series) const
+{
     std::vector<double> out;
     out.reserve(m_batches.size());
-    double last = 0;
-    double weightPower = 1.0; // m_smoothing^count, kept as a running product (pow is costly here)
-    for (const BatchPoint &p : m_batches) {
-        const double v = p.values[size_t(series)];
-        if (!std::isfinite(v)) {
-            out.push_back(v);
-            continue;
-        }
-        last = last * m_smoothing + (1.0 - m_smoothing) * v;
-        weightPower *= m_smoothing;
-        const double debias = m_smoothing > 0 ? 1.0 - weightPower : 1.0;
-        out.push_back(last / debias);
-    }
+    SmoothState state;
+    for (const BatchPoint &p : m_batches)
+        out.push_back(smoothStep(state, size_t(series), p.values[size_t(series)]));
     return out;
 }
 
@@ -411,22 +417,64 @@ std::vector<double> ChartView::smoothedSeries(int series) const
     return smooth(series);
 }
 
+void ChartView::truncateBuilt(size_t count)
+{
+    m_built = std::min(m_built, count);
+    m_smoothState.resize(m_built);
+}
+
+void ChartView::syncBatchGraphs()
+{
+    if (m_batchSeries.empty())
+        return;
+    // Drop what the graphs hold beyond the built points (a replaced last batch, a branch).
+    const auto keyOf = [this](const BatchPoint &p) {
+        return m_xAxis == XAxis::Epoch ? p.epochPosition : p.step;
+    };
+    if (m_batchSeries.front().raw->dataCount() != int(m_built)) {
+        for (const Series &s : m_batchSeries) {
+            for (QCPGraph *g : {s.raw, s.smoothed}) {
+                if (m_built == 0)
+                    g->data()->clear();
+                else
+                    g->data()->removeAfter(keyOf(m_batches[m_built - 1]));
+            }
+        }
+    }
+    if (m_built == m_batches.size())
+        return;
+
+    // Append the new points, smoothing them on from the state after the last built one.
+    const int added = int(m_batches.size() - m_built);
+    QVector<double> keys;
+    keys.reserve(added);
+    for (size_t i = m_built; i < m_batches.size(); ++i)
+        keys.push_back(keyOf(m_batches[i]));
+    SmoothState state = m_built > 0 ? m_smoothState[m_built - 1] : SmoothState{};
+    std::array<QVector<double>, 3> raw, smoothed;
+    for (size_t s = 0; s < m_batchSeries.size(); ++s) {
+        raw[s].reserve(added);
+        smoothed[s].reserve(added);
+    }
+    m_smoothState.reserve(m_batches.size());
+    for (size_t i = m_built; i < m_batches.size(); ++i) {
+        for (size_t s = 0; s < m_batchSeries.size(); ++s) {
+            const double v = m_batches[i].values[s];
+            raw[s].push_back(v);
+            smoothed[s].push_back(smoothStep(state, s, v));
+        }
+        m_smoothState.push_back(state);
+    }
+    for (size_t s = 0; s < m_batchSeries.size(); ++s) {
+        m_batchSeries[s].raw->addData(keys, raw[s], true);
+        m_batchSeries[s].smoothed->addData(keys, smoothed[s], true);
+    }
+    m_built = m_batches.size();
+}
+
 void ChartView::rebuild()
 {
-    QVector<double> keys;
-    keys.reserve(int(m_batches.size()));
-    for (const BatchPoint &p : m_batches)
-        keys.push_back(m_xAxis == XAxis::Epoch ? p.epochPosition : p.step);
-    for (int s = 0; s < int(m_batchSeries.size()); ++s) {
-        QVector<double> raw;
-        raw.reserve(keys.size());
-        for (const BatchPoint &p : m_batches)
-            raw.push_back(p.values[size_t(s)]);
-        const std::vector<double> smoothed = smooth(s);
-        m_batchSeries[size_t(s)].raw->setData(keys, raw, true);
-        m_batchSeries[size_t(s)].smoothed->setData(
-            keys, QVector<double>(smoothed.begin(), smoothed.end()), true);
-    }
+    syncBatchGraphs();
 
     QVector<double> epochKeys;
     for (const EpochRecord &r : m_epochs)

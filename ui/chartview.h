@@ -115,13 +115,23 @@ private:
         QCPGraph *smoothed = nullptr; // batch series: the EMA; epoch series: the points
     };
 
+    // The smoothing's running state after a point: the EMA before debiasing and smoothing^count.
+    struct SmoothState
+    {
+        std::array<double, 3> ema{};
+        std::array<double, 3> power{1.0, 1.0, 1.0};
+    };
+
     void createSeries();
     void scheduleReplot();
     void rebuild();
+    void syncBatchGraphs();
+    void truncateBuilt(size_t count);
     void replotNow();
     void updateMarkers();
     double epochToX(double epochPosition) const;
     std::vector<double> epochValues(int series) const;
+    double smoothStep(SmoothState &state, size_t series, double value) const;
     std::vector<double> smooth(int series) const;
     int batchSeriesCount() const;
     int epochSeriesCount() const;
@@ -135,7 +145,12 @@ private:
     std::vector<Series> m_batchSeries;
     std::vector<Series> m_epochSeries;
     std::vector<BatchPoint> m_batches;
-    History m_epochs; // sorted by epoch, one row per epoch
+    // The batch graphs hold the first m_built points of m_batches; a redraw appends only the
+    // points after them (and smooths them from m_smoothState), so a live redraw costs the new
+    // batches, not the whole run. Anything else that changes the curves resets m_built.
+    size_t m_built = 0;
+    std::vector<SmoothState> m_smoothState; // one per built point
+    History m_epochs;                       // sorted by epoch, one row per epoch
     std::vector<double> m_resumeMarkers;
     int m_bestEpoch = 0;
     int m_batchesPerEpoch = 0;

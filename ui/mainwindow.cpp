@@ -551,7 +551,7 @@ void MainWindow::onRunFinished(const RunFinished &finished)
 QString MainWindow::runSignature(const QString &runDir)
 {
     QString signature;
-    for (const QString name : {QStringLiteral("events.jsonl"), QStringLiteral("results.csv")}) {
+    for (const QString &name : {QStringLiteral("events.jsonl"), QStringLiteral("results.csv")}) {
         const QFileInfo info(runDir + QLatin1Char('/') + name);
         signature +=
             QStringLiteral("%1:%2;").arg(info.size()).arg(info.lastModified().toMSecsSinceEpoch());

@@ -38,6 +38,28 @@ EpochRecord record(int epoch, double map50, double time)
     return r;
 }
 
+// The batch curves (3 raw, 3 smoothed) of two views hold the same points.
+bool sameBatchCurves(const ChartView &a, const ChartView &b)
+{
+    for (int g = 0; g < 6; ++g) {
+        const auto da = a.plot()->graph(g)->data();
+        const auto db = b.plot()->graph(g)->data();
+        if (da->size() != db->size()) {
+            qWarning("graph %d: %d points instead of %d", g, da->size(), db->size());
+            return false;
+        }
+        for (int i = 0; i < da->size(); ++i) {
+            if (da->at(i)->key != db->at(i)->key ||
+                std::abs(da->at(i)->value - db->at(i)->value) > 1e-12) {
+                qWarning("graph %d point %d: (%g, %g) instead of (%g, %g)", g, i, da->at(i)->key,
+                         da->at(i)->value, db->at(i)->key, db->at(i)->value);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 int lines(const QString &text, const QString &prefix)
 {
     int n = 0;
@@ -160,6 +182,76 @@ private Q_SLOTS:
         for (int i = 1; i < data->size(); ++i)
             QVERIFY(data->at(i)->key > data->at(i - 1)->key);
         QCOMPARE(data->at(data->size() - 1)->value, 0.9);
+    }
+
+    void incrementalRedrawsMatchAFullRebuild()
+    {
+        // A live chart redraws after every few batches and only appends what is new; whatever
+        // happens in between (a batch reported again, a branch, a new smoothing weight, the other
+        // x axis) it must show exactly what a chart given the same points at once shows.
+        ChartView live(ChartView::Kind::Losses);
+        live.setBatchesPerEpoch(5);
+        std::vector<BatchProgress> sent;
+        auto send = [&](const BatchProgress &p) {
+            live.appendBatch(p);
+            sent.push_back(p);
+        };
+        auto check = [&](double smoothing, ChartView::XAxis axis) {
+            live.flush();
+            ChartView fresh(ChartView::Kind::Losses);
+            fresh.setBatchesPerEpoch(5);
+            fresh.setSmoothing(smoothing);
+            fresh.setXAxis(axis);
+            for (const BatchProgress &p : sent)
+                fresh.appendBatch(p);
+            fresh.flush();
+            return sameBatchCurves(live, fresh);
+        };
+
+        for (int e = 1; e <= 3; ++e) {
+            for (int b = 1; b <= 5; ++b) {
+                send(batch(e, b, 5, 3.0 / (e + 0.1 * b)));
+                if (b % 2 == 0)
+                    QVERIFY(check(0.6, ChartView::XAxis::Epoch));
+            }
+        }
+        QVERIFY(check(0.6, ChartView::XAxis::Epoch));
+        QCOMPARE(live.plot()->graph(1)->dataCount(), 15);
+
+        // The newest batch reported again with another value replaces the point.
+        send(batch(3, 5, 5, 7.0));
+        QVERIFY(check(0.6, ChartView::XAxis::Epoch));
+        QCOMPARE(live.plot()->graph(0)->dataCount(), 15);
+        QCOMPARE(live.plot()->graph(0)->data()->at(14)->value, 7.0);
+
+        live.setSmoothing(0.9);
+        QVERIFY(check(0.9, ChartView::XAxis::Epoch));
+        live.setXAxis(ChartView::XAxis::Step);
+        QVERIFY(check(0.9, ChartView::XAxis::Step));
+
+        // A branch from epoch 2 after a stop at batch 2 of epoch 3: later points go, new ones
+        // continue the smoothing from the kept ones.
+        const History history{record(1, 0.1, 10), record(2, 0.2, 20)};
+        live.resetToHistory(history, 2);
+        for (int b = 3; b <= 5; ++b)
+            send(batch(3, b, 5, 0.5 * b));
+        // The reference gets the final picture directly.
+        live.flush();
+        ChartView fresh(ChartView::Kind::Losses);
+        fresh.setBatchesPerEpoch(5);
+        fresh.setSmoothing(0.9);
+        fresh.setXAxis(ChartView::XAxis::Step);
+        for (int e = 1; e <= 3; ++e)
+            for (int b = 1; b <= 5; ++b)
+                fresh.appendBatch(e == 3 && b > 2 ? batch(3, b, 5, 0.5 * b)
+                                                  : batch(e, b, 5, 3.0 / (e + 0.1 * b)));
+        fresh.flush();
+        QVERIFY(sameBatchCurves(live, fresh));
+
+        live.clear();
+        live.flush();
+        QCOMPARE(live.plot()->graph(0)->dataCount(), 0);
+        QCOMPARE(live.plot()->graph(1)->dataCount(), 0);
     }
 
     void midEpochResumeKeepsItsBatches()
