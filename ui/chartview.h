@@ -126,6 +126,7 @@ private:
     void scheduleReplot();
     void rebuild();
     void syncBatchGraphs();
+    void adaptLineQuality();
     void truncateBuilt(size_t count);
     void replotNow();
     void updateMarkers();

@@ -254,6 +254,32 @@ private Q_SLOTS:
         QCOMPARE(live.plot()->graph(1)->dataCount(), 0);
     }
 
+    void denseCurvesDrawnWithoutAntialiasing()
+    {
+        ChartView view(ChartView::Kind::Losses);
+        view.resize(400, 300);
+        view.show();
+        for (int b = 1; b <= 20; ++b)
+            view.appendBatch(batch(1, b, 20, 1.0 + 0.1 * (b % 3)));
+        view.flush();
+        // 20 points over ~300 px: antialiased, so the curve is not jagged.
+        QVERIFY(view.plot()->graph(1)->antialiased());
+        QVERIFY(!view.plot()->graph(0)->antialiased()); // the faint raw band never is
+
+        for (int e = 2; e <= 200; ++e)
+            for (int b = 1; b <= 20; ++b)
+                view.appendBatch(batch(e, b, 20, 1.0 + 0.1 * (b % 3)));
+        view.flush();
+        // 4,000 points over ~300 px: a dense band, drawn the fast way.
+        QVERIFY(!view.plot()->graph(1)->antialiased());
+        QVERIFY(!view.plot()->graph(3)->antialiased());
+
+        // Zoomed into two epochs: 40 visible points, antialiased again.
+        view.plot()->xAxis->setRange(10, 12);
+        view.plot()->replot();
+        QVERIFY(view.plot()->graph(1)->antialiased());
+    }
+
     void midEpochResumeKeepsItsBatches()
     {
         ChartView view(ChartView::Kind::Losses);
