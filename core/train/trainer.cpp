@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -139,6 +140,7 @@ private:
     int m_nb = 0; // batches per epoch
     int64_t m_warmupIters = -1;
     int64_t m_lastOptStep = -1;
+    std::optional<DetectionMetrics> m_bestMetrics; // validated by this process, for the last table
     int m_startEpoch = 0;
     int m_startBatch = 0;
     std::array<double, 3> m_partialMean{}; // running mean of the interrupted epoch ...
@@ -945,6 +947,7 @@ RunFinished Trainer::Impl::runUnchecked()
         if (isBest) {
             m_bestFitness = record.fitness;
             m_bestEpoch = record.epoch;
+            m_bestMetrics = val.metrics;
         }
         m_lastFitness = record.fitness;
         m_lastMetrics = QJsonObject{{QStringLiteral("metrics/precision(B)"), record.precision},
@@ -976,8 +979,16 @@ RunFinished Trainer::Impl::runUnchecked()
         saveCheckpoint(names, state);
 
         if (finalEpoch || earlyStop) {
-            if (!val.metrics.perClass.empty())
-                say(LogLevel::Info, formatMetricsTable(val.metrics));
+            // As Ultralytics ends a run: the table of best.pt's epoch (this process validated it;
+            // after a resume the best epoch may predate it, then the last epoch's table is shown).
+            const bool bestKnown = m_bestMetrics && !m_bestMetrics->perClass.empty();
+            const DetectionMetrics &shown = bestKnown ? *m_bestMetrics : val.metrics;
+            if (!shown.perClass.empty()) {
+                say(LogLevel::Info, bestKnown
+                                        ? QStringLiteral("best.pt (epoch %1):").arg(m_bestEpoch)
+                                        : QStringLiteral("epoch %1:").arg(epoch + 1));
+                say(LogLevel::Info, formatMetricsTable(shown));
+            }
         }
         if (earlyStop) {
             say(LogLevel::Info,

@@ -383,6 +383,25 @@ void TestCommandLine::trainWritesRunWithOneLinePerEpoch()
             epochs << m.captured(1);
     }
     QCOMPARE(epochs, (QStringList{QStringLiteral("1"), QStringLiteral("2")}));
+
+    // The closing table is best.pt's epoch (highest fitness, the first of equals), as Ultralytics
+    // ends a run.
+    int bestEpoch = 0;
+    double bestFitness = -1, bestMap50 = 0;
+    for (int row = 1; row < csv.size(); ++row) {
+        const QStringList cells = csv[row].split(QLatin1Char(','));
+        const double map50 = cells[7].toDouble(), map5095 = cells[8].toDouble();
+        if (0.1 * map50 + 0.9 * map5095 > bestFitness) {
+            bestFitness = 0.1 * map50 + 0.9 * map5095;
+            bestEpoch = row;
+            bestMap50 = map50;
+        }
+    }
+    QVERIFY2(r.out.contains(QStringLiteral("best.pt (epoch %1):").arg(bestEpoch)),
+             qPrintable(r.out));
+    const QStringList all = allRow(r.out);
+    QVERIFY2(all.size() == 6, qPrintable(r.out));
+    QVERIFY2(std::abs(all[4].toDouble() - bestMap50) < 0.0006, qPrintable(r.out));
 }
 
 void TestCommandLine::valOfCheckpointWritesMetrics()
