@@ -278,6 +278,18 @@ This cannot be undone.</source>
         <source>Could not delete %1.</source>
         <translation>无法删除 %1。</translation>
     </message>
+    <message>
+        <source>Compare…</source>
+        <translation>比较…</translation>
+    </message>
+    <message>
+        <source>Comparing two checkpoints comes in a later version</source>
+        <translation>比较两个检查点的功能将在后续版本中提供</translation>
+    </message>
+    <message>
+        <source>%1 is in use by the running training (it is being written or was resumed from). Stop the training first.</source>
+        <translation>%1 正被当前训练使用（正在写入，或本次训练由它恢复）。请先停止训练。</translation>
+    </message>
 </context>
 <context>
     <name>yolodeck::CheckpointTableModel</name>
@@ -574,7 +586,7 @@ This cannot be undone.</source>
     </message>
     <message>
         <source>&lt;b&gt;YoloDeck&lt;/b&gt;&lt;br&gt;Train YOLO detectors without ever losing a run.&lt;br&gt;&lt;br&gt;Checkpoints open in PyTorch with &lt;code&gt;torch.jit.load(path, _extra_files={&quot;meta.json&quot;: &quot;&quot;})&lt;/code&gt;.&lt;br&gt;&lt;br&gt;Licensed under the GNU GPL version 3 or later.</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;YoloDeck&lt;/b&gt;&lt;br&gt;训练 YOLO 检测器，绝不丢失任何一次训练。&lt;br&gt;&lt;br&gt;检查点可在 PyTorch 中用 &lt;code&gt;torch.jit.load(path, _extra_files={&quot;meta.json&quot;: &quot;&quot;})&lt;/code&gt; 打开。&lt;br&gt;&lt;br&gt;以 GNU GPL 第 3 版或更高版本授权。</translation>
     </message>
     <message>
         <source>Training</source>
@@ -658,7 +670,7 @@ This cannot be undone.</source>
     </message>
     <message>
         <source>%1: %2, %3 (%4 parameters) on %5, %6 train / %7 val images, %8 epochs</source>
-        <translation type="unfinished"></translation>
+        <translation>%1：%2，%3（%4 个参数），设备 %5，训练图像 %6 张 / 验证图像 %7 张，%8 轮</translation>
     </message>
     <message>
         <source>batch %1/%2</source>
@@ -678,7 +690,7 @@ This cannot be undone.</source>
     </message>
     <message>
         <source>Epoch %1/%2 in %3 s: P %4, R %5, mAP50 %6, mAP50-95 %7%8</source>
-        <translation type="unfinished"></translation>
+        <translation>第 %1/%2 轮，用时 %3 秒：P %4，R %5，mAP50 %6，mAP50-95 %7%8</translation>
     </message>
     <message>
         <source> (best so far)</source>
@@ -746,7 +758,7 @@ This cannot be undone.</source>
     </message>
     <message>
         <source>Fine-tune: model= is now %1. Check the settings on the left and press Start; this is a new run with a fresh optimizer, not a resume.</source>
-        <translation type="unfinished"></translation>
+        <translation>微调：model= 已设为 %1。请检查左侧的设置后按“开始”；这是一次使用全新优化器的新训练，而不是恢复训练。</translation>
     </message>
     <message>
         <source>Fine-tune from %1: press Start</source>
@@ -759,6 +771,10 @@ This cannot be undone.</source>
     <message>
         <source>Stop training and quit? last.pt is saved at the current batch, so the run can be resumed exactly.</source>
         <translation>停止训练并退出？last.pt 将在当前批次保存，之后可以精确恢复。</translation>
+    </message>
+    <message>
+        <source>Following %1: %2 epochs (another process is training it)</source>
+        <translation>正在跟踪 %1：%2 轮（另一个进程正在训练它）</translation>
     </message>
 </context>
 <context>
@@ -796,11 +812,11 @@ This cannot be undone.</source>
     </message>
     <message>
         <source>&lt;b&gt;Exact resume as a branch:&lt;/b&gt; this is an older state of its run, so training continues in a new folder and nothing after it is overwritten.</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;作为分支精确恢复：&lt;/b&gt;这是该训练较早的状态，因此训练将在新文件夹中继续，之后的任何内容都不会被覆盖。</translation>
     </message>
     <message>
         <source>&lt;b&gt;Fine-tune only:&lt;/b&gt; this file holds weights without optimizer state, so it cannot be resumed. A new run starts from its weights.</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;只能微调：&lt;/b&gt;此文件只含权重、没有优化器状态，因此无法恢复训练。将从这些权重开始一次新训练。</translation>
     </message>
     <message>
         <source>&lt;b&gt;This file cannot be resumed.&lt;/b&gt;</source>
@@ -828,7 +844,7 @@ This cannot be undone.</source>
     </message>
     <message>
         <source>Raise it to train longer: the learning-rate schedule continues smoothly to the new end</source>
-        <translation type="unfinished"></translation>
+        <translation>调高它即可训练更久：学习率调度会平滑地延续到新的终点</translation>
     </message>
     <message>
         <source>Total epochs:</source>
@@ -938,7 +954,7 @@ This cannot be undone.</source>
     </message>
     <message>
         <source>%1=: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1=: %2</translation>
     </message>
     <message>
         <source>data= is required: choose a data.yaml or the demo dataset</source>
@@ -1053,27 +1069,27 @@ This cannot be undone.</source>
     </message>
     <message>
         <source>%1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1: %2</translation>
     </message>
     <message>
         <source>%1%</source>
-        <translation type="unfinished">%1%</translation>
+        <translation>%1%</translation>
     </message>
     <message>
         <source>%1 / %2 GiB</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 / %2 GiB</translation>
     </message>
     <message>
         <source>%1 °C</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 °C</translation>
     </message>
     <message>
         <source>%1 / %2 W</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 / %2 W</translation>
     </message>
     <message>
         <source>%1 W</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 W</translation>
     </message>
     <message>
         <source>no swap</source>
@@ -1085,7 +1101,7 @@ This cannot be undone.</source>
     </message>
     <message>
         <source>%1</source>
-        <translation type="unfinished">%1</translation>
+        <translation>%1</translation>
     </message>
     <message>
         <source>%1% of each step</source>
