@@ -156,6 +156,12 @@ void TestTrainer::bluelineRunWritesEveryArtefact()
     QVERIFY2(infos.contains(QStringLiteral("val: 20 images")) &&
                  infos.contains(QStringLiteral("backgrounds 1")),
              qPrintable(infos));
+    // optimizer=auto fits AdamW's learning rate to the one class used, not to the 82 names:
+    // 0.002 * 5 / (4 + 1); ceil(80 / 64) * 2 epochs = 4 iterations.
+    QVERIFY2(infos.contains(QStringLiteral("optimizer=auto: AdamW(lr=0.002, momentum=0.9) chosen "
+                                           "for 4 iterations, 1 of 82 classes in the training "
+                                           "labels")),
+             qPrintable(infos));
     // Every batch was reported.
     QCOMPARE(int(observer.batches.size()), 2 * observer.started.front().batchesPerEpoch);
 }

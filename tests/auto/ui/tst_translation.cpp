@@ -71,20 +71,20 @@ private Q_SLOTS:
         // Refresh a copy of the .ts from the sources, as `update_translations` would.
         QFile list(QStringLiteral(YOLODECK_TRANSLATED_SOURCES));
         QVERIFY2(list.open(QIODevice::ReadOnly), qPrintable(list.fileName()));
-        const QStringList sources = QString::fromUtf8(list.readAll()).split(
-            QLatin1Char('\n'), Qt::SkipEmptyParts);
+        const QStringList sources =
+            QString::fromUtf8(list.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
         QVERIFY(sources.size() > 10);
         QTemporaryDir tmp;
         const QString ts = tmp.filePath(QStringLiteral("yolodeck_zh_CN.ts"));
-        QVERIFY(QFile::copy(QStringLiteral(YOLODECK_SOURCE_DIR "/translations/yolodeck_zh_CN.ts"),
-                            ts));
+        QVERIFY(
+            QFile::copy(QStringLiteral(YOLODECK_SOURCE_DIR "/translations/yolodeck_zh_CN.ts"), ts));
         QFile::setPermissions(ts, QFile::ReadOwner | QFile::WriteOwner);
         QProcess lupdate;
         lupdate.start(QStringLiteral(YOLODECK_LUPDATE),
                       QStringList{QStringLiteral("-no-obsolete"), QStringLiteral("-locations"),
                                   QStringLiteral("none"), QStringLiteral("-I"),
-                                  QStringLiteral(YOLODECK_SOURCE_DIR)}
-                          + sources + QStringList{QStringLiteral("-ts"), ts});
+                                  QStringLiteral(YOLODECK_SOURCE_DIR)} +
+                          sources + QStringList{QStringLiteral("-ts"), ts});
         QVERIFY(lupdate.waitForFinished(120000));
         QVERIFY2(lupdate.exitCode() == 0, lupdate.readAllStandardError().constData());
 
@@ -113,8 +113,7 @@ private Q_SLOTS:
         QCOMPARE(translator.translate("yolodeck::MainWindow", "&Start"),
                  QStringLiteral("开始(&S)"));
         const QString compare = translator.translate("yolodeck::CheckpointBrowser", "Compare…");
-        QVERIFY2(!compare.isEmpty() && compare != QStringLiteral("Compare…"),
-                 qPrintable(compare));
+        QVERIFY2(!compare.isEmpty() && compare != QStringLiteral("Compare…"), qPrintable(compare));
     }
 };
 
