@@ -70,7 +70,7 @@ private:
 // data.yaml that keeps COCO's names for a one-class dataset gets a learning rate 17 times lower
 // than the same data with one name (0.000116 instead of 0.002), which is what the fit was never
 // meant for: on the blueline dataset (82 names, 1 used) that choice ends 100 epochs at mAP50 0.35.
-// The names-based value is what optimizer=AdamW lr0=0.000116 reproduces.
+// optimizer=AdamW lr0=0.000116 momentum=0.9 warmup_bias_lr=0 reproduces Ultralytics' choice there.
 struct AutoOptimizer
 {
     Optimizer::Kind kind = Optimizer::Kind::AdamW;
