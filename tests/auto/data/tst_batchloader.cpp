@@ -64,6 +64,36 @@ void compareBatches(const Batch &a, const Batch &b)
     QVERIFY(torch::equal(a.targets, b.targets));
 }
 
+// Writes root/data.yaml with both splits on images/<folder> and the given names list, and scans
+// the split.
+Result<Dataset> scanFolder(const QString &root, const QString &folder, const char *names,
+                           Split split)
+{
+    QFile yaml(root + "/data.yaml");
+    if (!yaml.open(QIODevice::WriteOnly))
+        return Result<Dataset>::fail(yaml.fileName() + ": cannot write");
+    yaml.write(QStringLiteral("train: images/%1\nval: images/%1\nnames: %2\n")
+                   .arg(folder, QLatin1String(names))
+                   .toUtf8());
+    yaml.close();
+    return Dataset::scan(DatasetConfig::load(root + "/data.yaml").value(), split);
+}
+
+// Copies a dataset's images and labels into root/images/<folder> and root/labels/<folder>.
+bool copyInto(const Dataset &ds, const QString &root, const QString &folder)
+{
+    const QString images = root + "/images/" + folder + "/";
+    const QString labels = root + "/labels/" + folder + "/";
+    QDir().mkpath(images);
+    QDir().mkpath(labels);
+    for (const ImageRecord &r : ds.records()) {
+        if (!QFile::copy(r.imagePath, images + QFileInfo(r.imagePath).fileName()) ||
+            !QFile::copy(r.labelPath, labels + QFileInfo(r.labelPath).fileName()))
+            return false;
+    }
+    return true;
+}
+
 } // namespace
 
 std::vector<Batch> TestBatchLoader::epoch(const Dataset &ds, LoaderOptions o, int e, bool mosaic,
@@ -296,11 +326,7 @@ void TestBatchLoader::valLetterboxMapsBack()
                         .arg(double(r.height) / items[i].h)
                         .toUtf8());
     }
-    QFile yaml(root + "/data.yaml");
-    QVERIFY(yaml.open(QIODevice::WriteOnly));
-    yaml.write("train: images/val\nval: images/val\nnames: [red]\n");
-    yaml.close();
-    auto ds = Dataset::scan(DatasetConfig::load(root + "/data.yaml").value(), Split::Val);
+    auto ds = scanFolder(root, QStringLiteral("val"), "[red]", Split::Val);
     QVERIFY2(ds.isOk(), qPrintable(ds.error()));
 
     LoaderOptions o = smallOptions(0);
@@ -368,11 +394,7 @@ void TestBatchLoader::rectBatchesByAspectRatio()
                         .arg(double(side) / item.h)
                         .toUtf8());
     }
-    QFile yaml(root + "/data.yaml");
-    QVERIFY(yaml.open(QIODevice::WriteOnly));
-    yaml.write("train: images/val\nval: images/val\nnames: [red]\n");
-    yaml.close();
-    auto ds = Dataset::scan(DatasetConfig::load(root + "/data.yaml").value(), Split::Val);
+    auto ds = scanFolder(root, QStringLiteral("val"), "[red]", Split::Val);
     QVERIFY2(ds.isOk(), qPrintable(ds.error()));
 
     LoaderOptions o = smallOptions(2);
@@ -425,19 +447,8 @@ void TestBatchLoader::unreadableImageAtLoadTime()
     // Copy the val split, scan it, then corrupt one image: the loader meets it at load time.
     QTemporaryDir tmp;
     const QString root = tmp.path();
-    QDir().mkpath(root + "/images/val");
-    QDir().mkpath(root + "/labels/val");
-    for (const ImageRecord &r : m_val.records()) {
-        QVERIFY(
-            QFile::copy(r.imagePath, root + "/images/val/" + QFileInfo(r.imagePath).fileName()));
-        QVERIFY(
-            QFile::copy(r.labelPath, root + "/labels/val/" + QFileInfo(r.labelPath).fileName()));
-    }
-    QFile yaml(root + "/data.yaml");
-    QVERIFY(yaml.open(QIODevice::WriteOnly));
-    yaml.write("train: images/val\nval: images/val\nnames: [a, b, c]\n");
-    yaml.close();
-    auto ds = Dataset::scan(DatasetConfig::load(root + "/data.yaml").value(), Split::Val);
+    QVERIFY(copyInto(m_val, root, QStringLiteral("val")));
+    auto ds = scanFolder(root, QStringLiteral("val"), "[a, b, c]", Split::Val);
     QVERIFY2(ds.isOk(), qPrintable(ds.error()));
     const QString broken = ds.value().records()[2].imagePath;
     QFile f(broken);
@@ -475,20 +486,9 @@ void TestBatchLoader::cacheRamKeepsImages()
 {
     QTemporaryDir tmp;
     const QString root = tmp.path();
-    QDir().mkpath(root + "/images/train");
-    QDir().mkpath(root + "/labels/train");
-    for (const ImageRecord &r : m_val.records()) {
-        QVERIFY(
-            QFile::copy(r.imagePath, root + "/images/train/" + QFileInfo(r.imagePath).fileName()));
-        QVERIFY(
-            QFile::copy(r.labelPath, root + "/labels/train/" + QFileInfo(r.labelPath).fileName()));
-    }
-    QFile yaml(root + "/data.yaml");
-    QVERIFY(yaml.open(QIODevice::WriteOnly));
-    yaml.write("train: images/train\nval: images/train\nnames: [a, b, c]\n");
-    yaml.close();
-    auto ds = Dataset::scan(DatasetConfig::load(root + "/data.yaml").value(), Split::Train);
-    QVERIFY(ds.isOk());
+    QVERIFY(copyInto(m_val, root, QStringLiteral("train")));
+    auto ds = scanFolder(root, QStringLiteral("train"), "[a, b, c]", Split::Train);
+    QVERIFY2(ds.isOk(), qPrintable(ds.error()));
 
     LoaderOptions plain = smallOptions(2);
     LoaderOptions cached = plain;
