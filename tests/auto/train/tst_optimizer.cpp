@@ -24,6 +24,21 @@ torch::Tensor lossOf(const torch::Tensor &w, const torch::Tensor &b, int step)
     const torch::Tensor x = torch::linspace(-1, 1, 12).reshape({3, 4}) * (step + 1);
     return ((x.matmul(w) + b).pow(2)).sum();
 }
+
+// Steps both optimizers on the same loss, each on its own copy of the parameters.
+void stepBoth(Optimizer &ours, const torch::Tensor &w1, const torch::Tensor &b1,
+              torch::optim::Optimizer &reference, const torch::Tensor &w2, const torch::Tensor &b2,
+              int steps)
+{
+    for (int step = 0; step < steps; ++step) {
+        ours.zeroGrad();
+        lossOf(w1, b1, step).backward();
+        ours.step();
+        reference.zero_grad();
+        lossOf(w2, b2, step).backward();
+        reference.step();
+    }
+}
 } // namespace
 
 void TestOptimizer::sgdNesterovMatchesLibTorch()
@@ -48,14 +63,7 @@ void TestOptimizer::sgdNesterovMatchesLibTorch()
             torch::optim::SGDOptions(0.01).momentum(0.9).nesterov(true).weight_decay(5e-4)));
     torch::optim::SGD reference(groups, torch::optim::SGDOptions(0.01));
 
-    for (int step = 0; step < 5; ++step) {
-        ours.zeroGrad();
-        lossOf(w1, b1, step).backward();
-        ours.step();
-        reference.zero_grad();
-        lossOf(w2, b2, step).backward();
-        reference.step();
-    }
+    stepBoth(ours, w1, b1, reference, w2, b2, 5);
     QVERIFY(torch::allclose(w1, w2, 1e-6, 1e-7));
     QVERIFY(torch::allclose(b1, b2, 1e-6, 1e-7));
     QVERIFY(!torch::equal(w1, torch::zeros_like(w1)));
@@ -72,14 +80,7 @@ void TestOptimizer::adamWMatchesLibTorch()
     torch::optim::AdamW reference(
         std::vector<torch::Tensor>{w2, b2},
         torch::optim::AdamWOptions(0.001).betas({0.9, 0.999}).weight_decay(0.01));
-    for (int step = 0; step < 6; ++step) {
-        ours.zeroGrad();
-        lossOf(w1, b1, step).backward();
-        ours.step();
-        reference.zero_grad();
-        lossOf(w2, b2, step).backward();
-        reference.step();
-    }
+    stepBoth(ours, w1, b1, reference, w2, b2, 6);
     QVERIFY(torch::allclose(w1, w2, 1e-6, 1e-7));
     QVERIFY(torch::allclose(b1, b2, 1e-6, 1e-7));
 }
