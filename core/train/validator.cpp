@@ -84,16 +84,15 @@ ValidationOutput Validator::run(YoloModelImpl &model, const torch::Device &devic
             lossSum += l.items.to(torch::kCPU, torch::kFloat64);
         }
         const torch::Tensor pred = model.decode(feats);
-        const std::vector<torch::Tensor> dets =
-            // Every class scored on every box, as Ultralytics' validator does (multi_label=True):
-            // the mAP then matches the one Ultralytics reports for the same predictions.
-            nonMaxSuppression(pred, m_options.conf, m_options.iou, m_options.maxDet,
-                              NmsLabels::Multi);
+        const std::vector<torch::Tensor> dets = nonMaxSuppression(
+            pred, m_options.conf, m_options.iou, m_options.maxDet, m_options.labels);
+        out.inputSizes.push_back({images.size(2), images.size(3)});
         for (size_t i = 0; i < dets.size(); ++i) {
             const ImageRecord &record = m_dataset.records()[batch->sampleIndices[i]];
             accumulator.addImage(toOriginalDetections(dets[i], batch->letterboxes[i]),
                                  groundTruthOf(record));
             ++out.images;
+            out.detections += dets[i].size(0);
         }
         ++batches;
         if (progress)

@@ -3,6 +3,7 @@
 #include "core/data/batchloader.h"
 #include "core/data/dataset.h"
 #include "core/eval/detectionmetrics.h"
+#include "core/eval/nms.h"
 #include "core/model/detectionloss.h"
 #include "core/model/yolomodel.h"
 
@@ -18,6 +19,8 @@ struct ValidationOutput
     DetectionMetrics metrics;
     std::array<double, 3> loss{}; // mean over batches: box, cls, dfl (gains applied)
     int images = 0;
+    int64_t detections = 0;                         // boxes NMS kept, over all images
+    std::vector<std::array<int64_t, 2>> inputSizes; // height, width of each batch's input
     double seconds = 0;
     double imagesPerSecond = 0; // forward + decode + NMS + matching
 };
@@ -31,9 +34,10 @@ struct ValidationOptions
     float iou = 0.7f;
     int maxDet = 300;
     bool amp = false;
-    // Ultralytics' rectangular validation batches (LoaderOptions::rect): what its mAP is measured
-    // on, so on by default.
+    // Ultralytics' rectangular validation batches (LoaderOptions::rect) and every class scored on
+    // every box (NmsLabels::Multi): what its mAP is measured with, so the defaults.
     bool rect = true;
+    NmsLabels labels = NmsLabels::Multi;
 };
 
 // Runs a model over a split with letterboxed images, no augmentation: NMS, boxes mapped back to

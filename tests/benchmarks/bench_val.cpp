@@ -9,11 +9,9 @@
 
 #include "tests/benchmarks/benchmarksupport.h"
 
-#include "core/data/batchloader.h"
 #include "core/data/dataset.h"
 #include "core/data/datasetconfig.h"
 #include "core/data/synthdataset.h"
-#include "core/eval/nms.h"
 #include "core/model/modelscale.h"
 #include "core/model/yolomodel.h"
 #include "core/train/validator.h"
@@ -25,38 +23,6 @@
 #include <optional>
 
 using namespace yolodeck;
-
-namespace {
-
-// Mean detections per image that NMS keeps on the first validation batch, with the thresholds the
-// validator uses.
-double detectionsPerImage(YoloModelImpl &model, const Dataset &dataset,
-                          const ValidationOptions &options)
-{
-    LoaderOptions lo;
-    lo.imgsz = options.imgsz;
-    lo.batch = options.batch;
-    lo.workers = 0;
-    lo.augment = false;
-    lo.shuffle = false;
-    lo.rect = options.rect;
-    BatchLoader loader(dataset, lo);
-    loader.startEpoch(0, false);
-    const std::optional<Batch> batch = loader.next();
-    if (!batch)
-        return 0;
-    torch::NoGradGuard noGrad;
-    model.eval();
-    const std::vector<torch::Tensor> dets =
-        nonMaxSuppression(model.decode(model.forward(batch->images)), options.conf, options.iou,
-                          options.maxDet, NmsLabels::Multi);
-    int64_t kept = 0;
-    for (const torch::Tensor &d : dets)
-        kept += d.size(0);
-    return dets.empty() ? 0 : double(kept) / double(dets.size());
-}
-
-} // namespace
 
 int main(int argc, char **argv)
 {
@@ -116,17 +82,16 @@ int main(int argc, char **argv)
     options.workers = workers;
     options.conf = 0.001f;
     options.iou = 0.7f;
-    const double dets = detectionsPerImage(*model, dataset.value(), options);
-    std::fprintf(stderr,
-                 "YOLOv8%s nc=%d at %d, %d val images, %d threads: %.1f detections per "
-                 "image after NMS\n",
-                 qPrintable(scale->name), dataset.value().nc(), imgsz, images, threads, dets);
+    std::fprintf(stderr, "YOLOv8%s nc=%d at %d, %d val images, %d threads\n",
+                 qPrintable(scale->name), dataset.value().nc(), imgsz, images, threads);
 
     Validator validator(dataset.value(), options);
     const torch::Device cpu(torch::kCPU);
     std::vector<double> rates;
+    double dets = 0; // per image, as NMS kept them
     for (int i = 0; i < warmup + runs; ++i) {
         const ValidationOutput out = validator.run(*model, cpu, nullptr);
+        dets = out.images > 0 ? double(out.detections) / out.images : 0;
         std::fprintf(stderr, "%s %d: %d images in %.2f s, %.2f images/s, mAP50-95 %.4f\n",
                      i < warmup ? "warm-up" : "run", i < warmup ? i + 1 : i - warmup + 1,
                      out.images, out.seconds, out.imagesPerSecond, out.metrics.map50_95);
