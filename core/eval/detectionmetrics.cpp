@@ -161,13 +161,17 @@ void MetricsAccumulator::addImage(const std::vector<Detection> &detections,
     std::vector<GroundTruth> gts;
     gts.reserve(labels.size());
     std::vector<bool> present(m_nc, false);
+    std::vector<int> labelClasses;
     for (const GroundTruth &g : labels) {
         if (!validClass(g.cls))
             continue;
         gts.push_back(g);
+        labelClasses.push_back(g.cls);
         ++m_instances[g.cls];
         present[g.cls] = true;
     }
+    const int image = static_cast<int>(m_imageLabelClasses.size());
+    m_imageLabelClasses.push_back(std::move(labelClasses));
     for (int c = 0; c < m_nc; ++c)
         m_imagesWith[c] += present[c] ? 1 : 0;
 
@@ -201,6 +205,7 @@ void MetricsAccumulator::addImage(const std::vector<Detection> &detections,
     for (size_t d = 0; d < nd; ++d) {
         added[d].conf = dets[d].conf;
         added[d].cls = dets[d].cls;
+        added[d].image = image;
         added[d].correct.fill(false);
     }
     std::vector<bool> labelTaken(gts.size());
@@ -216,6 +221,20 @@ void MetricsAccumulator::addImage(const std::vector<Detection> &detections,
         }
     }
     m_predictions.insert(m_predictions.end(), added.begin(), added.end());
+    m_order.clear();
+}
+
+const std::vector<size_t> &MetricsAccumulator::confidenceOrder() const
+{
+    // All predictions by descending confidence; stable so that ties keep the order of arrival.
+    if (m_order.size() != m_predictions.size()) {
+        m_order.resize(m_predictions.size());
+        std::iota(m_order.begin(), m_order.end(), size_t{0});
+        std::stable_sort(m_order.begin(), m_order.end(), [this](size_t a, size_t b) {
+            return m_predictions[a].conf > m_predictions[b].conf;
+        });
+    }
+    return m_order;
 }
 
 DetectionMetrics MetricsAccumulator::compute(const QStringList &names) const
@@ -232,12 +251,7 @@ DetectionMetrics MetricsAccumulator::compute(const QStringList &names) const
     if (classes.empty())
         return result;
 
-    // All predictions by descending confidence; stable so that ties keep the order of arrival.
-    std::vector<size_t> order(m_predictions.size());
-    std::iota(order.begin(), order.end(), size_t{0});
-    std::stable_sort(order.begin(), order.end(), [this](size_t a, size_t b) {
-        return m_predictions[a].conf > m_predictions[b].conf;
-    });
+    const std::vector<size_t> &order = confidenceOrder();
 
     static const std::vector<double> confAxis = linspace01(kCurvePoints);
     const size_t nClasses = classes.size();
@@ -292,6 +306,8 @@ DetectionMetrics MetricsAccumulator::compute(const QStringList &names) const
         }
         cm.ap50 = cm.ap[0];
         cm.ap50_95 = std::accumulate(cm.ap.begin(), cm.ap.end(), 0.0) / kIouThresholdCount;
+        cm.precisionCurve = pCurves[ci];
+        cm.recallCurve = rCurves[ci];
         result.perClass.push_back(std::move(cm));
     }
 
@@ -325,6 +341,55 @@ DetectionMetrics MetricsAccumulator::compute(const QStringList &names) const
     result.map50 = sumAp50 / nClasses;
     result.map50_95 = sumAp / nClasses;
     return result;
+}
+
+double MetricsAccumulator::map50_95(const std::vector<int> &imageWeights) const
+{
+    if (imageWeights.size() != m_imageLabelClasses.size())
+        return 0.0;
+    std::vector<double> instances(m_nc, 0.0);
+    for (size_t i = 0; i < imageWeights.size(); ++i) {
+        for (int c : m_imageLabelClasses[i])
+            instances[c] += imageWeights[i];
+    }
+    // A prediction of an image drawn w times stands w times in the ranking, next to its copies:
+    // the cumulative TP/FP counts step through it w times.
+    double sum = 0;
+    int classes = 0;
+    const std::vector<size_t> &order = confidenceOrder();
+    for (int c = 0; c < m_nc; ++c) {
+        if (instances[c] <= 0)
+            continue;
+        ++classes;
+        std::vector<const Prediction *> preds;
+        for (size_t i : order) {
+            const Prediction &p = m_predictions[i];
+            if (p.cls == c && imageWeights[p.image] > 0)
+                preds.push_back(&p);
+        }
+        if (preds.empty())
+            continue;
+        double apSum = 0;
+        std::vector<double> recall, precision;
+        for (int t = 0; t < kIouThresholdCount; ++t) {
+            recall.clear();
+            precision.clear();
+            double tp = 0, fp = 0;
+            for (const Prediction *p : preds) {
+                for (int w = 0; w < imageWeights[p->image]; ++w) {
+                    if (p->correct[t])
+                        tp += 1;
+                    else
+                        fp += 1;
+                    recall.push_back(tp / (instances[c] + kEps));
+                    precision.push_back(tp / (tp + fp));
+                }
+            }
+            apSum += averagePrecision(recall, precision, nullptr);
+        }
+        sum += apSum / kIouThresholdCount;
+    }
+    return classes > 0 ? sum / classes : 0.0;
 }
 
 } // namespace yolodeck

@@ -28,6 +28,9 @@ struct ClassMetrics
     // Precision envelope at IoU 0.50 sampled at recall = i / (kCurvePoints - 1), the curve
     // Ultralytics plots as PR_curve.png; all zero for a class without predictions.
     std::vector<double> prCurve;
+    // Precision and recall at IoU 0.50 against confidence = i / (kCurvePoints - 1) (Ultralytics'
+    // P_curve.png and R_curve.png; F1 follows from them); empty for a class without predictions.
+    std::vector<double> precisionCurve, recallCurve;
 };
 
 struct DetectionMetrics
@@ -67,6 +70,10 @@ public:
 
     // names[c] names class c (a class without a name is shown by its number).
     DetectionMetrics compute(const QStringList &names) const;
+    // mAP50-95 over a resample of the images: image i (in the order of addImage) counted
+    // imageWeights[i] times. The bootstrap's inner loop: no curves, no sort (the confidence order
+    // is computed once and kept).
+    double map50_95(const std::vector<int> &imageWeights) const;
 
     int classCount() const { return m_nc; }
     // The IoU thresholds as Ultralytics gets them from torch.linspace(0.5, 0.95, 10) (float32).
@@ -77,14 +84,18 @@ private:
     {
         float conf;
         int cls;
+        int image;
         std::array<bool, kIouThresholdCount> correct;
     };
+    const std::vector<size_t> &confidenceOrder() const;
 
     int m_nc;
     int m_images = 0;
     std::vector<Prediction> m_predictions;
-    std::vector<int> m_instances;  // per class
-    std::vector<int> m_imagesWith; // per class
+    std::vector<int> m_instances;                      // per class
+    std::vector<int> m_imagesWith;                     // per class
+    std::vector<std::vector<int>> m_imageLabelClasses; // per image: the class of each valid label
+    mutable std::vector<size_t> m_order; // predictions by descending confidence, built on demand
 };
 
 } // namespace yolodeck

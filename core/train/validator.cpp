@@ -55,7 +55,7 @@ std::vector<GroundTruth> groundTruthOf(const ImageRecord &record)
 
 ValidationOutput Validator::run(YoloModelImpl &model, const torch::Device &device,
                                 const DetectionLoss *criterion, const Progress &progress,
-                                const std::atomic<bool> *cancel)
+                                const std::atomic<bool> *cancel, const ImageSink &sink)
 {
     QElapsedTimer timer;
     timer.start();
@@ -89,8 +89,12 @@ ValidationOutput Validator::run(YoloModelImpl &model, const torch::Device &devic
         out.inputSizes.push_back({images.size(2), images.size(3)});
         for (size_t i = 0; i < dets.size(); ++i) {
             const ImageRecord &record = m_dataset.records()[batch->sampleIndices[i]];
-            accumulator.addImage(toOriginalDetections(dets[i], batch->letterboxes[i]),
-                                 groundTruthOf(record));
+            const std::vector<Detection> detections =
+                toOriginalDetections(dets[i], batch->letterboxes[i]);
+            const std::vector<GroundTruth> labels = groundTruthOf(record);
+            accumulator.addImage(detections, labels);
+            if (sink)
+                sink(record, detections, labels);
             ++out.images;
             out.detections += dets[i].size(0);
         }

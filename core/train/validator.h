@@ -49,9 +49,14 @@ public:
     ~Validator();
 
     using Progress = std::function<void(int batch, int batches)>;
+    // Sees every image as the metrics do, in the order they are scored: the record, the kept
+    // detections and the labels, in original-image pixels (a comparison keeps them).
+    using ImageSink =
+        std::function<void(const ImageRecord &record, const std::vector<Detection> &detections,
+                           const std::vector<GroundTruth> &labels)>;
     ValidationOutput run(YoloModelImpl &model, const torch::Device &device,
                          const DetectionLoss *criterion, const Progress &progress = {},
-                         const std::atomic<bool> *cancel = nullptr);
+                         const std::atomic<bool> *cancel = nullptr, const ImageSink &sink = {});
 
 private:
     const Dataset &m_dataset;
