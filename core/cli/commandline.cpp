@@ -27,6 +27,8 @@ int CommandLine::usage(int code)
              "  synth  out=DIR [train=128 val=32 imgsz=96 classes=3 seed=0]\n"
              "  checkpoints RUN_DIR\n"
              "  inspect FILE [hash=true]\n"
+             "  compare a=FILE b=FILE [data=Y split=val imgsz= conf=0.25 seed=0 cache=true "
+             "project= name=]\n"
              "  version\n"
              "Training keys (Ultralytics names and defaults): %1\n")
              .arg(TrainConfig::keys().join(QLatin1Char(' ')));
@@ -63,6 +65,8 @@ int CommandLine::run(const QStringList &arguments)
             return checkpoints(args);
         if (mode == QLatin1String("inspect"))
             return inspect(args);
+        if (mode == QLatin1String("compare"))
+            return compare(args);
     } catch (const c10::Error &e) {
         m_err << QStringLiteral("ERROR LibTorch: %1\n")
                      .arg(QString::fromStdString(e.what_without_backtrace()));
@@ -72,7 +76,7 @@ int CommandLine::run(const QStringList &arguments)
         return 1;
     }
     m_err << QStringLiteral("unknown mode '%1'; valid modes: train val predict info synth "
-                            "checkpoints inspect version\n")
+                            "checkpoints inspect compare version\n")
                  .arg(mode);
     return 2;
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/compare/comparisonreport.h"
+
 #include <QStringList>
 #include <QTextStream>
 
@@ -14,6 +16,7 @@ namespace yolodeck {
 //   synth  out=DIR                  write the generated demo dataset
 //   checkpoints RUN_DIR             table of a run's checkpoints
 //   inspect FILE [hash=true]        a checkpoint's meta.json, archive check, model tensor hash
+//   compare a=FILE b=FILE [data=Y]  best vs last (or any pair): tables, compare.json, report.html
 // Returns the process exit code. Output goes to `out`, problems to `err`.
 class CommandLine
 {
@@ -24,6 +27,10 @@ public:
     // Ctrl+C: asks a running `train` to stop at the next batch and save last.pt there.
     static void requestStop();
 
+    // Draws the charts of `compare`'s report. yolodeck-cli installs the window's chart code
+    // (ui/compare) here; without one the report has no chart PNGs.
+    void setChartRenderer(ComparisonChartRenderer renderer);
+
 private:
     int train(const QStringList &args);
     int val(const QStringList &args);
@@ -32,10 +39,12 @@ private:
     int synth(const QStringList &args);
     int checkpoints(const QStringList &args);
     int inspect(const QStringList &args);
+    int compare(const QStringList &args);
     int usage(int code);
 
     QTextStream &m_out;
     QTextStream &m_err;
+    ComparisonChartRenderer m_chartRenderer;
 };
 
 } // namespace yolodeck

@@ -1,5 +1,5 @@
-# yolodeck-cli's engine: one file per mode (train, val, predict, info, synth, checkpoints,
-# inspect), the dispatcher, and what the modes share.
+# yolodeck-cli's engine: one file per mode (train, val, predict, info, synth, checkpoints, inspect,
+# compare), the dispatcher, and what the modes share.
 yolodeck_core_folder(cli
     cli/commandline.h cli/commandline.cpp
     cli/modearguments.h cli/modearguments.cpp
@@ -11,5 +11,6 @@ yolodeck_core_folder(cli
     cli/synthmode.cpp
     cli/checkpointsmode.cpp
     cli/inspectmode.cpp
+    cli/comparemode.cpp
 )
-target_link_libraries(yolodeck_core_cli PUBLIC yolodeck_core_train)
+target_link_libraries(yolodeck_core_cli PUBLIC yolodeck_core_train yolodeck_core_compare)
