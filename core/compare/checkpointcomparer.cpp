@@ -191,14 +191,28 @@ Result<std::pair<QString, QString>> defaultComparisonPair(const QString &runDir)
 Result<std::vector<LayerChange>> layerChanges(const QString &a, const QString &b)
 {
     using Layers = std::vector<LayerChange>;
-    Result<LoadedModel> ma = loadModelForInference(a, torch::Device(torch::kCPU));
-    if (!ma)
-        return Result<Layers>::fail(ma.error());
-    Result<LoadedModel> mb = loadModelForInference(b, torch::Device(torch::kCPU));
-    if (!mb)
-        return Result<Layers>::fail(mb.error());
-    const auto stateA = namedState(*ma.value().model, "");
-    const auto stateB = namedState(*mb.value().model, "");
+    // The tensors the models run with (the EMA of a full checkpoint, the weights of a stripped
+    // one), read straight from the files: no model is built.
+    const auto inferenceTensors =
+        [](const QString &path) -> Result<std::map<std::string, torch::Tensor>> {
+        Result<CheckpointData> data = loadCheckpoint(path);
+        if (!data)
+            return Result<std::map<std::string, torch::Tensor>>::fail(data.error());
+        const std::string prefix =
+            data.value().tensors.count("ema.model.0.conv.weight") ? "ema." : "model.";
+        std::map<std::string, torch::Tensor> out;
+        for (auto &[key, t] : data.value().tensors) {
+            if (key.compare(0, prefix.size(), prefix) == 0)
+                out.emplace(key.substr(prefix.size()), t);
+        }
+        return Result<std::map<std::string, torch::Tensor>>::ok(std::move(out));
+    };
+    const auto stateA = inferenceTensors(a);
+    if (!stateA)
+        return Result<Layers>::fail(stateA.error());
+    const auto stateB = inferenceTensors(b);
+    if (!stateB)
+        return Result<Layers>::fail(stateB.error());
     // Per layer "model.N": sums of squares of A and of B − A over its floating-point tensors
     // (parameters and BatchNorm statistics alike: both change what the layer computes).
     struct Sums
@@ -208,9 +222,11 @@ Result<std::vector<LayerChange>> layerChanges(const QString &a, const QString &b
     };
     std::map<int, Sums> sums;
     static const QRegularExpression layerKey(QStringLiteral("^model\\.(\\d+)\\."));
-    for (const auto &[key, ta] : stateA) {
-        const auto it = stateB.find(key);
-        if (it == stateB.end() || !ta.is_floating_point() || ta.sizes() != it->second.sizes())
+    torch::NoGradGuard noGrad;
+    for (const auto &[key, ta] : stateA.value()) {
+        const auto it = stateB.value().find(key);
+        if (it == stateB.value().end() || !ta.is_floating_point() ||
+            ta.sizes() != it->second.sizes())
             continue;
         const QRegularExpressionMatch m = layerKey.match(QString::fromStdString(key));
         if (!m.hasMatch())

@@ -87,10 +87,11 @@ std::vector<double> boxFilter(const std::vector<double> &y, double fraction)
 double averagePrecision(const std::vector<double> &recall, const std::vector<double> &precision,
                         std::vector<double> *prCurve)
 {
-    std::vector<double> mrec;
-    std::vector<double> mpre;
-    mrec.reserve(recall.size() + 2);
-    mpre.reserve(recall.size() + 2);
+    // Reused between calls: the bootstrap calls this tens of thousands of times.
+    thread_local std::vector<double> mrec;
+    thread_local std::vector<double> mpre;
+    mrec.clear();
+    mpre.clear();
     mrec.push_back(0.0);
     mpre.push_back(1.0);
     mrec.insert(mrec.end(), recall.begin(), recall.end());
@@ -101,7 +102,8 @@ double averagePrecision(const std::vector<double> &recall, const std::vector<dou
         mpre[i] = std::max(mpre[i], mpre[i + 1]);
 
     static const std::vector<double> apRecall = linspace01(kApPoints);
-    std::vector<double> sampled(apRecall.size());
+    thread_local std::vector<double> sampled;
+    sampled.resize(apRecall.size());
     for (size_t i = 0; i < apRecall.size(); ++i)
         sampled[i] = interp(apRecall[i], mrec, mpre, mpre.front(), mpre.back());
 
