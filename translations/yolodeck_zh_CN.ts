@@ -20,8 +20,8 @@
         <translation>语言</translation>
     </message>
     <message>
-        <source>A run folder to open or a checkpoint (.pt) to resume.</source>
-        <translation>要打开的运行文件夹，或要恢复的检查点（.pt）。</translation>
+        <source>A run folder to open, a checkpoint (.pt) to resume, or two to compare.</source>
+        <translation>要打开的运行文件夹、要恢复的检查点（.pt），或要比较的两个检查点。</translation>
     </message>
 </context>
 <context>
@@ -283,12 +283,28 @@ This cannot be undone.</source>
         <translation>比较…</translation>
     </message>
     <message>
-        <source>Comparing two checkpoints comes in a later version</source>
-        <translation>比较两个检查点的功能将在后续版本中提供</translation>
-    </message>
-    <message>
         <source>%1 is in use by the running training (it is being written or was resumed from). Stop the training first.</source>
         <translation>%1 正被当前训练使用（正在写入，或本次训练由它恢复）。请先停止训练。</translation>
+    </message>
+    <message>
+        <source>Open a run to compare its checkpoints.</source>
+        <translation>请先打开一个运行，再比较其检查点。</translation>
+    </message>
+    <message>
+        <source>Select two checkpoints to compare them (or none, for best.pt against last.pt).</source>
+        <translation>请选择两个检查点进行比较（或不选，比较 best.pt 与 last.pt）。</translation>
+    </message>
+    <message>
+        <source>Compare checkpoints</source>
+        <translation>比较检查点</translation>
+    </message>
+    <message>
+        <source>Compare %1 (A) with %2 (B)%3</source>
+        <translation>比较 %1（A）与 %2（B）%3</translation>
+    </message>
+    <message>
+        <source>, the run&apos;s default pair; select two rows to compare others</source>
+        <translation>，即该运行的默认组合；选择两行可比较其他检查点</translation>
     </message>
 </context>
 <context>
@@ -353,6 +369,552 @@ This cannot be undone.</source>
     </message>
 </context>
 <context>
+    <name>yolodeck::ClassComparisonModel</name>
+    <message>
+        <source>Δ AP50-95 (B − A); the table lists regressions first</source>
+        <translation>Δ AP50-95（B − A）；退步的类别排在前面</translation>
+    </message>
+    <message>
+        <source>Class</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Instances</source>
+        <translation>实例数</translation>
+    </message>
+    <message>
+        <source>AP50 A</source>
+        <translation>AP50 A</translation>
+    </message>
+    <message>
+        <source>AP50 B</source>
+        <translation>AP50 B</translation>
+    </message>
+    <message>
+        <source>Δ AP50</source>
+        <translation>Δ AP50</translation>
+    </message>
+    <message>
+        <source>AP50-95 A</source>
+        <translation>AP50-95 A</translation>
+    </message>
+    <message>
+        <source>AP50-95 B</source>
+        <translation>AP50-95 B</translation>
+    </message>
+    <message>
+        <source>Δ AP50-95</source>
+        <translation>Δ AP50-95</translation>
+    </message>
+    <message>
+        <source>P A</source>
+        <translation>P A</translation>
+    </message>
+    <message>
+        <source>P B</source>
+        <translation>P B</translation>
+    </message>
+    <message>
+        <source>R A</source>
+        <translation>R A</translation>
+    </message>
+    <message>
+        <source>R B</source>
+        <translation>R B</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::CompareDialog</name>
+    <message>
+        <source>Compare Checkpoints</source>
+        <translation>比较检查点</translation>
+    </message>
+    <message>
+        <source>e.g. runs/train/exp/weights/best.pt</source>
+        <translation>例如 runs/train/exp/weights/best.pt</translation>
+    </message>
+    <message>
+        <source>e.g. runs/train/exp/weights/last.pt</source>
+        <translation>例如 runs/train/exp/weights/last.pt</translation>
+    </message>
+    <message>
+        <source>optional: the run&apos;s own data.yaml</source>
+        <translation>可选：默认使用该运行自己的 data.yaml</translation>
+    </message>
+    <message>
+        <source>val</source>
+        <translation>验证集 (val)</translation>
+    </message>
+    <message>
+        <source>test</source>
+        <translation>测试集 (test)</translation>
+    </message>
+    <message>
+        <source>train</source>
+        <translation>训练集 (train)</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Checkpoint A:</source>
+        <translation>检查点 A：</translation>
+    </message>
+    <message>
+        <source>Checkpoint A</source>
+        <translation>检查点 A</translation>
+    </message>
+    <message>
+        <source>Checkpoints (*.pt)</source>
+        <translation>检查点 (*.pt)</translation>
+    </message>
+    <message>
+        <source>Checkpoint B:</source>
+        <translation>检查点 B：</translation>
+    </message>
+    <message>
+        <source>Checkpoint B</source>
+        <translation>检查点 B</translation>
+    </message>
+    <message>
+        <source>Dataset:</source>
+        <translation>数据集：</translation>
+    </message>
+    <message>
+        <source>Evaluate on dataset</source>
+        <translation>在数据集上评估</translation>
+    </message>
+    <message>
+        <source>Dataset (*.yaml *.yml)</source>
+        <translation>数据集 (*.yaml *.yml)</translation>
+    </message>
+    <message>
+        <source>Split:</source>
+        <translation>划分：</translation>
+    </message>
+    <message>
+        <source>Both checkpoints are evaluated once on the split (results are cached); B is compared against A.</source>
+        <translation>两个检查点各在该划分上评估一次（结果会被缓存）；以 A 为基准比较 B。</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>比较</translation>
+    </message>
+    <message>
+        <source>Choose two checkpoint files.</source>
+        <translation>请选择两个检查点文件。</translation>
+    </message>
+    <message>
+        <source>%1 does not exist.</source>
+        <translation>%1 不存在。</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::CompareWorker</name>
+    <message>
+        <source>The comparison failed: %1</source>
+        <translation>比较失败：%1</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::ComparisonCharts</name>
+    <message>
+        <source>Precision-recall (IoU 0.5)</source>
+        <translation>精确率-召回率（IoU 0.5）</translation>
+    </message>
+    <message>
+        <source>Precision vs confidence</source>
+        <translation>精确率-置信度</translation>
+    </message>
+    <message>
+        <source>Recall vs confidence</source>
+        <translation>召回率-置信度</translation>
+    </message>
+    <message>
+        <source>F1 vs confidence</source>
+        <translation>F1-置信度</translation>
+    </message>
+    <message>
+        <source>Δ (B − A)</source>
+        <translation>Δ（B − A）</translation>
+    </message>
+    <message>
+        <source>%1: %2 (epoch %3)</source>
+        <translation>%1：%2（第 %3 轮）</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>%1 — mAP50 %2</source>
+        <translation>%1 — mAP50 %2</translation>
+    </message>
+    <message>
+        <source>%1 — %2 at %3</source>
+        <translation>%1 — %2，置信度 %3</translation>
+    </message>
+    <message>
+        <source>confidence</source>
+        <translation>置信度</translation>
+    </message>
+    <message>
+        <source>recall</source>
+        <translation>召回率</translation>
+    </message>
+    <message>
+        <source>precision</source>
+        <translation>精确率</translation>
+    </message>
+    <message>
+        <source>F1</source>
+        <translation>F1</translation>
+    </message>
+    <message>
+        <source>%1 at %2 %3</source>
+        <translation>%1（%2 %3）</translation>
+    </message>
+    <message>
+        <source>AP50-95 per class</source>
+        <translation>各类别 AP50-95</translation>
+    </message>
+    <message>
+        <source>AP50-95</source>
+        <translation>AP50-95</translation>
+    </message>
+    <message>
+        <source>Confusion matrix Δ (B − A)</source>
+        <translation>混淆矩阵 Δ（B − A）</translation>
+    </message>
+    <message>
+        <source>Confusion matrix %1</source>
+        <translation>混淆矩阵 %1</translation>
+    </message>
+    <message>
+        <source>, normalised</source>
+        <translation>，已归一化</translation>
+    </message>
+    <message>
+        <source>background</source>
+        <translation>背景</translation>
+    </message>
+    <message>
+        <source>true</source>
+        <translation>真实</translation>
+    </message>
+    <message>
+        <source>predicted</source>
+        <translation>预测</translation>
+    </message>
+    <message>
+        <source>Weight change per layer, ‖B − A‖ / ‖A‖</source>
+        <translation>各层权重变化，‖B − A‖ / ‖A‖</translation>
+    </message>
+    <message>
+        <source>relative L2 change</source>
+        <translation>相对 L2 变化</translation>
+    </message>
+    <message>
+        <source>A and B hold the same weights</source>
+        <translation>A 与 B 的权重相同</translation>
+    </message>
+    <message>
+        <source>No layer changes were computed</source>
+        <translation>未计算各层变化</translation>
+    </message>
+    <message>
+        <source>mAP50-95 by epoch</source>
+        <translation>各轮 mAP50-95</translation>
+    </message>
+    <message>
+        <source>%1 history</source>
+        <translation>%1 历史</translation>
+    </message>
+    <message>
+        <source>epoch</source>
+        <translation>轮次</translation>
+    </message>
+    <message>
+        <source>mAP50-95</source>
+        <translation>mAP50-95</translation>
+    </message>
+    <message>
+        <source>Confusion matrix A</source>
+        <translation>混淆矩阵 A</translation>
+    </message>
+    <message>
+        <source>Confusion matrix B</source>
+        <translation>混淆矩阵 B</translation>
+    </message>
+    <message>
+        <source>Weight change per layer</source>
+        <translation>各层权重变化</translation>
+    </message>
+    <message>
+        <source>A (epoch %1)</source>
+        <translation>A（第 %1 轮）</translation>
+    </message>
+    <message>
+        <source>B (epoch %1)</source>
+        <translation>B（第 %1 轮）</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::ComparisonHeaderModel</name>
+    <message>
+        <source>%1: lower is better</source>
+        <translation>%1：越低越好</translation>
+    </message>
+    <message>
+        <source>%1: higher is better</source>
+        <translation>%1：越高越好</translation>
+    </message>
+    <message>
+        <source>Metric</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>A</source>
+        <translation>A</translation>
+    </message>
+    <message>
+        <source>A: %1</source>
+        <translation>A：%1</translation>
+    </message>
+    <message>
+        <source>B</source>
+        <translation>B</translation>
+    </message>
+    <message>
+        <source>B: %1</source>
+        <translation>B：%1</translation>
+    </message>
+    <message>
+        <source>Δ</source>
+        <translation>Δ</translation>
+    </message>
+    <message>
+        <source>Δ %</source>
+        <translation>Δ %</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::ComparisonView</name>
+    <message>
+        <source>A and B hold the same weights; evaluated once.</source>
+        <translation>A 与 B 的权重相同；只评估了一次。</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>the run&apos;s own data.yaml</source>
+        <translation>该运行自己的 data.yaml</translation>
+    </message>
+    <message>
+        <source>Evaluate both checkpoints on another dataset (data.yaml)</source>
+        <translation>在另一个数据集（data.yaml）上评估两个检查点</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>val</source>
+        <translation>验证集 (val)</translation>
+    </message>
+    <message>
+        <source>test</source>
+        <translation>测试集 (test)</translation>
+    </message>
+    <message>
+        <source>train</source>
+        <translation>训练集 (train)</translation>
+    </message>
+    <message>
+        <source>Evaluate on…</source>
+        <translation>评估于…</translation>
+    </message>
+    <message>
+        <source>Run the comparison again on this data.yaml and split</source>
+        <translation>在此 data.yaml 和划分上重新比较</translation>
+    </message>
+    <message>
+        <source>Dataset:</source>
+        <translation>数据集：</translation>
+    </message>
+    <message>
+        <source>Summary</source>
+        <translation>概览</translation>
+    </message>
+    <message>
+        <source>Curves</source>
+        <translation>曲线</translation>
+    </message>
+    <message>
+        <source>Confusion</source>
+        <translation>混淆矩阵</translation>
+    </message>
+    <message>
+        <source>Images</source>
+        <translation>图像</translation>
+    </message>
+    <message>
+        <source>Weights</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <source>No comparison yet.
+
+Select two checkpoints in the Checkpoints tab and press Compare… (or none, for best.pt against last.pt), drop two .pt files on the window, or use File → Compare Checkpoints….</source>
+        <translation>尚无比较。
+
+在“检查点”标签页中选择两个检查点并点击“比较…”（不选则比较 best.pt 与 last.pt），或将两个 .pt 文件拖放到窗口上，或使用“文件 → 比较检查点…”。</translation>
+    </message>
+    <message>
+        <source>Evaluate on dataset</source>
+        <translation>在数据集上评估</translation>
+    </message>
+    <message>
+        <source>Dataset (*.yaml *.yml)</source>
+        <translation>数据集 (*.yaml *.yml)</translation>
+    </message>
+    <message>
+        <source>Class:</source>
+        <translation>类别：</translation>
+    </message>
+    <message>
+        <source>Dots: each model&apos;s max-F1 point. Dashed line: the confidence slider of the Images tab.</source>
+        <translation>圆点：各模型 F1 最高点。虚线：“图像”标签页中置信度滑块的位置。</translation>
+    </message>
+    <message>
+        <source>Normalise by true class</source>
+        <translation>按真实类别归一化</translation>
+    </message>
+    <message>
+        <source>Detections with confidence &gt; 0.25, matched at IoU &gt; 0.45 regardless of class (as Ultralytics). Click a cell to list its images.</source>
+        <translation>置信度 &gt; 0.25 的检测，以 IoU &gt; 0.45 不分类别匹配（与 Ultralytics 相同）。点击单元格可列出对应图像。</translation>
+    </message>
+    <message>
+        <source>Where A and B disagree most</source>
+        <translation>A 与 B 分歧最大</translation>
+    </message>
+    <message>
+        <source>B misses what A finds</source>
+        <translation>B 漏掉了 A 找到的目标</translation>
+    </message>
+    <message>
+        <source>B adds false positives</source>
+        <translation>B 新增误检</translation>
+    </message>
+    <message>
+        <source>Both wrong</source>
+        <translation>两者都错</translation>
+    </message>
+    <message>
+        <source>Show all images</source>
+        <translation>显示全部图像</translation>
+    </message>
+    <message>
+        <source>Confidence threshold of both models</source>
+        <translation>两个模型共用的置信度阈值</translation>
+    </message>
+    <message>
+        <source>confidence %1</source>
+        <translation>置信度 %1</translation>
+    </message>
+    <message>
+        <source>Order:</source>
+        <translation>排序：</translation>
+    </message>
+    <message>
+        <source>Comparing %1 with %2…</source>
+        <translation>正在比较 %1 与 %2…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Δ mAP50-95 = %1, 95% interval [%2, %3] (%4 resamples, seed %5): %6</source>
+        <translation>Δ mAP50-95 = %1，95% 区间 [%2, %3]（%4 次重采样，种子 %5）：%6</translation>
+    </message>
+    <message>
+        <source>B is better</source>
+        <translation>B 更好</translation>
+    </message>
+    <message>
+        <source>A is better</source>
+        <translation>A 更好</translation>
+    </message>
+    <message>
+        <source>not significant</source>
+        <translation>不显著</translation>
+    </message>
+    <message>
+        <source>Δ mAP50-95 = %1 (no bootstrap interval)</source>
+        <translation>Δ mAP50-95 = %1（无自助法区间）</translation>
+    </message>
+    <message>
+        <source>all classes</source>
+        <translation>所有类别</translation>
+    </message>
+    <message>
+        <source>full (resumable)</source>
+        <translation>完整（可恢复）</translation>
+    </message>
+    <message>
+        <source>weights only</source>
+        <translation>仅权重</translation>
+    </message>
+    <message>
+        <source>epoch %1</source>
+        <translation>第 %1 轮</translation>
+    </message>
+    <message>
+        <source>fitness %1</source>
+        <translation>适应度 %1</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;%1&lt;/b&gt;&amp;nbsp; &lt;b&gt;%2&lt;/b&gt;&lt;br&gt;&lt;span&gt;%3&lt;/span&gt;</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt;&amp;nbsp; &lt;b&gt;%2&lt;/b&gt;&lt;br&gt;&lt;span&gt;%3&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <source>%1 · %2 images of %3 (%4)</source>
+        <translation>%1 · %3 划分的 %2 张图像（%4）</translation>
+    </message>
+    <message>
+        <source>Only %1 images: differences this small may be noise.</source>
+        <translation>仅有 %1 张图像：如此小的差异可能只是噪声。</translation>
+    </message>
+    <message>
+        <source>At confidence %1: B finds %2 objects that A misses and misses %3 that A finds; both miss %4. False positives: A %5, B %6.</source>
+        <translation>置信度 %1 时：B 找到了 A 漏掉的 %2 个目标，漏掉了 A 找到的 %3 个；两者都漏掉 %4 个。误检：A %5 个，B %6 个。</translation>
+    </message>
+    <message>
+        <source>background</source>
+        <translation>背景</translation>
+    </message>
+    <message>
+        <source>A</source>
+        <translation>A</translation>
+    </message>
+    <message>
+        <source>B</source>
+        <translation>B</translation>
+    </message>
+    <message>
+        <source>A or B</source>
+        <translation>A 或 B</translation>
+    </message>
+    <message>
+        <source>%1: true %2, predicted %3 (%4 images)</source>
+        <translation>%1：真实 %2，预测 %3（%4 张图像）</translation>
+    </message>
+</context>
+<context>
     <name>yolodeck::Diagnosis</name>
     <message>
         <source>Data loading is the bottleneck: each training step waits %1% of its time for images</source>
@@ -413,6 +975,124 @@ This cannot be undone.</source>
     <message>
         <source>Epochs are slower since the resume: %1 s per epoch now against %2 s before (+%3%). Check the device, threads= and workers= of this session.</source>
         <translation>恢复后每轮变慢：现在每轮 %1 秒，之前为 %2 秒（+%3%）。请检查本次会话的设备、threads= 和 workers=。</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::ImageComparisonModel</name>
+    <message>
+        <source>Labels A finds and B misses</source>
+        <translation>A 找到而 B 漏掉的标注</translation>
+    </message>
+    <message>
+        <source>Labels B finds and A misses</source>
+        <translation>B 找到而 A 漏掉的标注</translation>
+    </message>
+    <message>
+        <source>Labels the model misses</source>
+        <translation>模型漏掉的标注</translation>
+    </message>
+    <message>
+        <source>Image</source>
+        <translation>图像</translation>
+    </message>
+    <message>
+        <source>Labels</source>
+        <translation>标注</translation>
+    </message>
+    <message>
+        <source>TP A</source>
+        <translation>TP A</translation>
+    </message>
+    <message>
+        <source>FP A</source>
+        <translation>FP A</translation>
+    </message>
+    <message>
+        <source>FN A</source>
+        <translation>FN A</translation>
+    </message>
+    <message>
+        <source>TP B</source>
+        <translation>TP B</translation>
+    </message>
+    <message>
+        <source>FP B</source>
+        <translation>FP B</translation>
+    </message>
+    <message>
+        <source>FN B</source>
+        <translation>FN B</translation>
+    </message>
+    <message>
+        <source>Only A</source>
+        <translation>仅 A</translation>
+    </message>
+    <message>
+        <source>Only B</source>
+        <translation>仅 B</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::ImageComparisonView</name>
+    <message>
+        <source>missed %1</source>
+        <translation>漏检 %1</translation>
+    </message>
+    <message>
+        <source>Ground truth</source>
+        <translation>真实标注</translation>
+    </message>
+    <message>
+        <source>A</source>
+        <translation>A</translation>
+    </message>
+    <message>
+        <source>B</source>
+        <translation>B</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>labels: %1</source>
+        <translation>标注：%1</translation>
+    </message>
+    <message>
+        <source>TP %1 · FP %2 · FN %3</source>
+        <translation>TP %1 · FP %2 · FN %3</translation>
+    </message>
+    <message>
+        <source>No image selected</source>
+        <translation>未选择图像</translation>
+    </message>
+    <message>
+        <source>The image file cannot be read</source>
+        <translation>无法读取图像文件</translation>
+    </message>
+    <message>
+        <source>label</source>
+        <translation>标注</translation>
+    </message>
+    <message>
+        <source>true positive</source>
+        <translation>正确检测</translation>
+    </message>
+    <message>
+        <source>false positive</source>
+        <translation>误检</translation>
+    </message>
+    <message>
+        <source>wrong class</source>
+        <translation>类别错误</translation>
+    </message>
+    <message>
+        <source>missed label (FN)</source>
+        <translation>漏检标注 (FN)</translation>
+    </message>
+    <message>
+        <source>wheel: zoom · drag: pan · double-click: fit · ←/→: previous/next image</source>
+        <translation>滚轮：缩放 · 拖动：平移 · 双击：适应窗口 · ←/→：上一张/下一张</translation>
     </message>
 </context>
 <context>
@@ -775,6 +1455,34 @@ This cannot be undone.</source>
     <message>
         <source>Following %1: %2 epochs (another process is training it)</source>
         <translation>正在跟踪 %1：%2 轮（另一个进程正在训练它）</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>比较</translation>
+    </message>
+    <message>
+        <source>Compare checkpoints</source>
+        <translation>比较检查点</translation>
+    </message>
+    <message>
+        <source>Comparison cancelled.</source>
+        <translation>比较已取消。</translation>
+    </message>
+    <message>
+        <source>Compared %1 (A) with %2 (B): mAP50-95 %3 → %4</source>
+        <translation>已比较 %1（A）与 %2（B）：mAP50-95 %3 → %4</translation>
+    </message>
+    <message>
+        <source>&amp;Compare Checkpoints…</source>
+        <translation>比较检查点(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Evaluate two checkpoints on the same split and compare them</source>
+        <translation>在同一划分上评估两个检查点并进行比较</translation>
+    </message>
+    <message>
+        <source>Comparing %1 (A) with %2 (B)</source>
+        <translation>正在比较 %1（A）与 %2（B）</translation>
     </message>
 </context>
 <context>

@@ -2,6 +2,8 @@
 
 #include "ui/checkpointtablemodel.h"
 
+#include "core/compare/checkpointcomparer.h"
+
 #include <QDesktopServices>
 #include <QFile>
 #include <QFileInfo>
@@ -15,6 +17,9 @@
 #include <QTableView>
 #include <QUrl>
 #include <QVBoxLayout>
+
+#include <algorithm>
+#include <tuple>
 
 namespace yolodeck {
 
@@ -30,7 +35,8 @@ CheckpointBrowser::CheckpointBrowser(QWidget *parent)
     m_view->setSortingEnabled(true);
     m_view->sortByColumn(CheckpointTableModel::Epoch, Qt::AscendingOrder);
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
+    // Two rows make a comparison; the other actions want one (updateActions).
+    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_view->verticalHeader()->hide();
     m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_view->horizontalHeader()->setSectionResizeMode(CheckpointTableModel::File,
@@ -45,10 +51,7 @@ CheckpointBrowser::CheckpointBrowser(QWidget *parent)
     m_fineTune->setToolTip(tr("Start a new run from these weights with a fresh optimizer"));
     m_show = new QPushButton(tr("Show in folder"));
     m_delete = new QPushButton(tr("Delete…"));
-    // Best-vs-last comparison is specified for a later version; the action is shown, disabled.
     m_compare = new QPushButton(tr("Compare…"));
-    m_compare->setEnabled(false);
-    m_compare->setToolTip(tr("Comparing two checkpoints comes in a later version"));
     auto refresh = new QPushButton(tr("Refresh"));
 
     auto buttons = new QHBoxLayout;
@@ -67,7 +70,10 @@ CheckpointBrowser::CheckpointBrowser(QWidget *parent)
 
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &CheckpointBrowser::updateActions);
-    connect(m_model, &CheckpointTableModel::modelReset, this, &CheckpointBrowser::updateActions);
+    connect(m_model, &CheckpointTableModel::modelReset, this, [this] {
+        updateDefaultPair();
+        updateActions();
+    });
     connect(m_resume, &QPushButton::clicked, this,
             [this] { Q_EMIT resumeRequested(selectedPath()); });
     connect(m_fineTune, &QPushButton::clicked, this,
@@ -80,7 +86,9 @@ CheckpointBrowser::CheckpointBrowser(QWidget *parent)
         QDesktopServices::openUrl(QUrl::fromLocalFile(QFileInfo(selectedPath()).absolutePath()));
     });
     connect(m_delete, &QPushButton::clicked, this, &CheckpointBrowser::deleteSelected);
+    connect(m_compare, &QPushButton::clicked, this, &CheckpointBrowser::compareSelected);
     connect(refresh, &QPushButton::clicked, m_model, &CheckpointTableModel::refresh);
+    updateDefaultPair();
     updateActions();
 }
 
@@ -93,21 +101,98 @@ void CheckpointBrowser::setDirectory(const QString &runDir)
 QString CheckpointBrowser::selectedPath() const
 {
     const QModelIndexList rows = m_view->selectionModel()->selectedRows();
-    if (rows.isEmpty())
+    if (rows.size() != 1)
         return {};
     return rows.first().data(CheckpointTableModel::PathRole).toString();
+}
+
+QStringList CheckpointBrowser::selectedPaths() const
+{
+    QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    std::sort(rows.begin(), rows.end(),
+              [](const QModelIndex &x, const QModelIndex &y) { return x.row() < y.row(); });
+    QStringList paths;
+    for (const QModelIndex &row : rows)
+        paths << row.data(CheckpointTableModel::PathRole).toString();
+    return paths;
+}
+
+void CheckpointBrowser::updateDefaultPair()
+{
+    m_defaultPair = {};
+    m_defaultPairError.clear();
+    if (m_model->directory().isEmpty()) {
+        m_defaultPairError = tr("Open a run to compare its checkpoints.");
+        return;
+    }
+    const Result<std::pair<QString, QString>> pair = defaultComparisonPair(m_model->directory());
+    if (pair)
+        m_defaultPair = pair.value();
+    else
+        m_defaultPairError = pair.error();
+}
+
+std::pair<QString, QString> CheckpointBrowser::comparisonPair(QString *reason) const
+{
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    if (rows.size() == 2) {
+        // A is the older state (epoch, then batch within the next epoch), B the newer.
+        auto stateOf = [this](const QModelIndex &index) {
+            const CheckpointInfo &info = m_model->checkpoint(m_proxy->mapToSource(index).row());
+            return std::make_tuple(info.epoch, info.batch, info.created);
+        };
+        QModelIndex a = rows[0], b = rows[1];
+        if (stateOf(b) < stateOf(a) || (stateOf(a) == stateOf(b) && b.row() < a.row()))
+            std::swap(a, b);
+        return {a.data(CheckpointTableModel::PathRole).toString(),
+                b.data(CheckpointTableModel::PathRole).toString()};
+    }
+    if (rows.size() > 2) {
+        if (reason)
+            *reason = tr("Select two checkpoints to compare them (or none, for best.pt against "
+                         "last.pt).");
+        return {};
+    }
+    if (reason)
+        *reason = m_defaultPairError;
+    return m_defaultPair;
+}
+
+void CheckpointBrowser::compareSelected()
+{
+    QString reason;
+    const auto [a, b] = comparisonPair(&reason);
+    if (a.isEmpty() || b.isEmpty()) {
+        QMessageBox::warning(this, tr("Compare checkpoints"), reason);
+        return;
+    }
+    Q_EMIT compareRequested(a, b);
 }
 
 void CheckpointBrowser::updateActions()
 {
     const QModelIndexList rows = m_view->selectionModel()->selectedRows();
-    const bool selected = !rows.isEmpty();
+    const bool single = rows.size() == 1;
     const bool resumable =
-        selected && rows.first().data(CheckpointTableModel::ResumableRole).toBool();
+        single && rows.first().data(CheckpointTableModel::ResumableRole).toBool();
     m_resume->setEnabled(resumable);
-    m_fineTune->setEnabled(selected);
-    m_show->setEnabled(selected);
-    m_delete->setEnabled(selected);
+    m_fineTune->setEnabled(single);
+    m_show->setEnabled(single);
+    m_delete->setEnabled(single);
+
+    QString reason;
+    const auto [a, b] = comparisonPair(&reason);
+    const bool pair = !a.isEmpty() && !b.isEmpty();
+    // Enabled also when there is no pair to compare (no run, no best.pt): the click says why.
+    m_compare->setEnabled(rows.size() <= 2);
+    if (pair)
+        m_compare->setToolTip(tr("Compare %1 (A) with %2 (B)%3")
+                                  .arg(QFileInfo(a).fileName(), QFileInfo(b).fileName(),
+                                       rows.size() == 2 ? QString()
+                                                        : tr(", the run's default pair; select "
+                                                             "two rows to compare others")));
+    else
+        m_compare->setToolTip(reason);
 }
 
 void CheckpointBrowser::deleteSelected()

@@ -3,6 +3,8 @@
 #include <QStringList>
 #include <QWidget>
 
+#include <utility>
+
 class QPushButton;
 class QSortFilterProxyModel;
 class QTableView;
@@ -14,6 +16,9 @@ class CheckpointTableModel;
 
 // The Checkpoints tab: the run's checkpoint table (sortable) with the actions on the selected
 // file. Resume and fine-tune are requests: the window shows the resume confirmation first.
+// Up to two rows can be selected: Compare… compares two selected rows (A the older epoch, B the
+// newer) or, with one row or none, the run's best.pt against last.pt (defaultComparisonPair).
+// Resume, Fine-tune, Show and Delete act on a single selected row.
 class CheckpointBrowser final : public QWidget
 {
     Q_OBJECT
@@ -26,15 +31,21 @@ public:
     void setDirectory(const QString &runDir);
     // Files the running training writes or resumed from: Delete refuses them.
     void setFilesInUse(const QStringList &paths);
-    QString selectedPath() const;
+    QString selectedPath() const;      // the single selected row's file; empty otherwise
+    QStringList selectedPaths() const; // every selected row's file, in table order
+    // The pair Compare… would compare now (A, B), or empty strings with `reason` set.
+    std::pair<QString, QString> comparisonPair(QString *reason = nullptr) const;
 
 Q_SIGNALS:
     void resumeRequested(const QString &path);
     void fineTuneRequested(const QString &path);
+    void compareRequested(const QString &a, const QString &b);
 
 private:
     void updateActions();
     void deleteSelected();
+    void compareSelected();
+    void updateDefaultPair();
 
     CheckpointTableModel *m_model = nullptr;
     QSortFilterProxyModel *m_proxy = nullptr;
@@ -46,6 +57,8 @@ private:
     QPushButton *m_delete = nullptr;
     QPushButton *m_compare = nullptr;
     QStringList m_inUse;
+    std::pair<QString, QString> m_defaultPair; // best.pt vs last.pt of the run, when it has them
+    QString m_defaultPairError;
 };
 
 } // namespace yolodeck

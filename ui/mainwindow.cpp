@@ -3,6 +3,8 @@
 #include "ui/chartspanel.h"
 #include "ui/checkpointbrowser.h"
 #include "ui/checkpointtablemodel.h"
+#include "ui/compare/comparedialog.h"
+#include "ui/compare/comparisonview.h"
 #include "ui/logpane.h"
 #include "ui/metatypes.h"
 #include "ui/resumedialog.h"
@@ -29,6 +31,7 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QThread>
 #include <QTimer>
 #include <QToolBar>
 
@@ -50,16 +53,17 @@ QString duration(double seconds)
     return QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
 }
 
-QString checkpointPathOf(const QMimeData *mime)
+QStringList checkpointPathsOf(const QMimeData *mime)
 {
+    QStringList paths;
     if (!mime->hasUrls())
-        return {};
+        return paths;
     for (const QUrl &url : mime->urls()) {
         if (url.isLocalFile() &&
             url.toLocalFile().endsWith(QLatin1String(".pt"), Qt::CaseInsensitive))
-            return url.toLocalFile();
+            paths << url.toLocalFile();
     }
-    return {};
+    return paths;
 }
 } // namespace
 
@@ -79,12 +83,15 @@ MainWindow::MainWindow(QWidget *parent)
     m_system->setMonitor(m_monitor);
     m_checkpoints = new CheckpointBrowser;
     m_log = new LogPane;
+    m_compare = new ComparisonView;
     m_tabs = new QTabWidget;
     m_tabs->addTab(m_charts, QIcon(QStringLiteral(":/icons/charts.svg")), tr("Charts"));
     m_tabs->addTab(m_system, QIcon(QStringLiteral(":/icons/system.svg")), tr("System"));
     m_tabs->addTab(m_checkpoints, QIcon(QStringLiteral(":/icons/checkpoint.svg")),
                    tr("Checkpoints"));
     m_tabs->addTab(m_log, QIcon(QStringLiteral(":/icons/log.svg")), tr("Log"));
+    m_tabs->addTab(m_compare, QIcon(QStringLiteral(":/icons/checkpoint.svg")), tr("Compare"));
+    m_tabs->setTabVisible(CompareTab, false);
     m_tabs->setDocumentMode(true);
 
     auto splitter = new QSplitter;
@@ -117,6 +124,24 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_setup, &RunSetupPanel::validityChanged, this, &MainWindow::updateActions);
     connect(m_checkpoints, &CheckpointBrowser::resumeRequested, this, &MainWindow::openCheckpoint);
     connect(m_checkpoints, &CheckpointBrowser::fineTuneRequested, this, &MainWindow::fineTuneFrom);
+    connect(m_checkpoints, &CheckpointBrowser::compareRequested, this,
+            qOverload<const QString &, const QString &>(&MainWindow::compareCheckpoints));
+    connect(m_compare, &ComparisonView::failed, this, [this](const QString &message) {
+        m_log->append(LogLevel::Error, message);
+        QMessageBox::warning(this, tr("Compare checkpoints"), message);
+    });
+    connect(m_compare, &ComparisonView::cancelled, this,
+            [this] { m_log->append(LogLevel::Info, tr("Comparison cancelled.")); });
+    connect(m_compare, &ComparisonView::finished, this, [this] {
+        const Comparison *c = m_compare->comparison();
+        if (!c)
+            return;
+        m_log->append(LogLevel::Info, tr("Compared %1 (A) with %2 (B): mAP50-95 %3 → %4")
+                                          .arg(QFileInfo(c->a.info.path).fileName(),
+                                               QFileInfo(c->b.info.path).fileName())
+                                          .arg(c->a.metrics.map50_95, 0, 'f', 4)
+                                          .arg(c->b.metrics.map50_95, 0, 'f', 4));
+    });
 
     // The device list comes from the monitor's first sample: NVML is only called on its thread.
     connect(m_monitor, &SystemMonitor::sampleReady, this, [this](const SystemSample &sample) {
@@ -165,7 +190,11 @@ void MainWindow::createActions()
     m_openCheckpointAction = new QAction(QIcon(QStringLiteral(":/icons/resume.svg")),
                                          tr("&Resume from Checkpoint…"), this);
 
+    m_compareAction = new QAction(tr("&Compare Checkpoints…"), this);
+    m_compareAction->setToolTip(tr("Evaluate two checkpoints on the same split and compare them"));
+
     connect(m_startAction, &QAction::triggered, this, &MainWindow::start);
+    connect(m_compareAction, &QAction::triggered, this, &MainWindow::openCompareDialog);
     connect(m_pauseAction, &QAction::toggled, m_controller, &TrainingController::setPaused);
     connect(m_stopAction, &QAction::triggered, m_controller, &TrainingController::stop);
     connect(m_openRunAction, &QAction::triggered, this, [this] {
@@ -186,6 +215,7 @@ void MainWindow::createActions()
     file->addAction(m_openRunAction);
     m_recentRunsMenu = file->addMenu(tr("Recent Runs"));
     file->addAction(m_openCheckpointAction);
+    file->addAction(m_compareAction);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -283,7 +313,9 @@ void MainWindow::loadSettings()
                            : ChartView::XAxis::Epoch);
     m_charts->setLogY(settings.value(QStringLiteral("charts/logY"), false).toBool());
     m_setup->setAdvancedVisible(settings.value(QStringLiteral("setup/advanced"), false).toBool());
-    m_tabs->setCurrentIndex(settings.value(QStringLiteral("window/tab"), int(ChartsTab)).toInt());
+    const int tab = settings.value(QStringLiteral("window/tab"), int(ChartsTab)).toInt();
+    // The Compare tab is hidden until a comparison starts: a restart does not reopen it.
+    m_tabs->setCurrentIndex(tab == CompareTab ? int(ChartsTab) : tab);
     rebuildRecentRunsMenu();
 }
 
@@ -686,17 +718,68 @@ void MainWindow::closeEvent(QCloseEvent *event)
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)
 {
-    if (!checkpointPathOf(event->mimeData()).isEmpty())
+    if (!checkpointPathsOf(event->mimeData()).isEmpty())
         event->acceptProposedAction();
 }
 
 void MainWindow::dropEvent(QDropEvent *event)
 {
-    const QString path = checkpointPathOf(event->mimeData());
-    if (path.isEmpty())
+    const QStringList paths = checkpointPathsOf(event->mimeData());
+    if (paths.isEmpty())
         return;
     event->acceptProposedAction();
-    openCheckpoint(path);
+    // Two files at once are a pair to compare; one is a checkpoint to resume.
+    if (paths.size() == 2) {
+        // A is the older state: compare in the direction training went.
+        const CheckpointInfo first = readCheckpointInfo(paths[0]);
+        const CheckpointInfo second = readCheckpointInfo(paths[1]);
+        const bool swap =
+            std::make_pair(second.epoch, second.batch) < std::make_pair(first.epoch, first.batch);
+        compareCheckpoints(swap ? paths[1] : paths[0], swap ? paths[0] : paths[1]);
+        return;
+    }
+    openCheckpoint(paths.first());
+}
+
+void MainWindow::compareCheckpoints(const QString &a, const QString &b)
+{
+    CompareRequest request;
+    request.a = a;
+    request.b = b;
+    compareCheckpoints(request);
+}
+
+void MainWindow::compareCheckpoints(const CompareRequest &request)
+{
+    const Status comparable = checkComparablePair(request.a, request.b);
+    if (!comparable) {
+        m_log->append(LogLevel::Warning, comparable.error());
+        QMessageBox::warning(this, tr("Compare checkpoints"), comparable.error());
+        return;
+    }
+    CompareRequest run = request;
+    // LibTorch's intra-op thread count is process-wide and part of a training's exact state:
+    // a comparison uses every core only while no training runs, and leaves it alone otherwise.
+    if (run.threads == 0 && !m_controller->isBusy())
+        run.threads = QThread::idealThreadCount();
+    m_log->append(LogLevel::Info, tr("Comparing %1 (A) with %2 (B)")
+                                      .arg(QDir::toNativeSeparators(request.a),
+                                           QDir::toNativeSeparators(request.b)));
+    m_compare->compare(run);
+    m_tabs->setTabVisible(CompareTab, true);
+    m_tabs->setCurrentIndex(CompareTab);
+}
+
+void MainWindow::openCompareDialog()
+{
+    CompareDialog dialog(this);
+    if (!m_runDir.isEmpty()) {
+        const Result<std::pair<QString, QString>> pair = defaultComparisonPair(m_runDir);
+        if (pair)
+            dialog.setPaths(pair.value().first, pair.value().second);
+    }
+    if (dialog.exec() == QDialog::Accepted)
+        compareCheckpoints(dialog.request());
 }
 
 } // namespace yolodeck

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/compare/checkpointcomparer.h"
 #include "core/train/trainingobserver.h"
 #include "ui/resumerequest.h"
 #include "ui/runreplay.h"
@@ -19,15 +20,16 @@ namespace yolodeck {
 
 class ChartsPanel;
 class CheckpointBrowser;
+class ComparisonView;
 class LogPane;
 class RunSetupPanel;
 class SystemMonitor;
 class SystemPanel;
 
-// The window: run setup on the left; Charts, System, Checkpoints and Log tabs on the right;
-// Start, Pause/Continue and Stop in the toolbar; epoch, batch, speed, ETA and device in the status
-// bar. It only draws and forwards: training, checkpoint listing, resume planning and run loading
-// all happen on worker threads (TrainingController, CheckpointTableModel, SystemMonitor).
+// The window: run setup on the left; Charts, System, Checkpoints, Log (and Compare) tabs on the
+// right; Start, Pause/Continue and Stop in the toolbar; epoch, batch, speed, ETA and device in the
+// status bar. It only draws and forwards: training, checkpoint listing, resume planning and run
+// loading all happen on worker threads (TrainingController, CheckpointTableModel, SystemMonitor).
 class MainWindow final : public QMainWindow
 {
     Q_OBJECT
@@ -38,7 +40,8 @@ public:
         ChartsTab,
         SystemTab,
         CheckpointsTab,
-        LogTab
+        LogTab,
+        CompareTab // shown once a comparison has started
     };
 
     explicit MainWindow(QWidget *parent = nullptr);
@@ -48,11 +51,17 @@ public:
     void startDemo(); // --demo: the generated dataset, the tiny model, started at once
     void openRun(const QString &path);
     void openCheckpoint(const QString &path); // the resume confirmation for a .pt
+    // Checks the pair at once (a refusal is a message box), then runs the comparison in the
+    // Compare tab.
+    void compareCheckpoints(const CompareRequest &request);
+    void compareCheckpoints(const QString &a, const QString &b);
 
     TrainingController *controller() const { return m_controller; }
     RunSetupPanel *setupPanel() const { return m_setup; }
     ChartsPanel *chartsPanel() const { return m_charts; }
     QTabWidget *tabs() const { return m_tabs; }
+    CheckpointBrowser *checkpointBrowser() const { return m_checkpoints; }
+    ComparisonView *comparisonView() const { return m_compare; }
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -79,6 +88,7 @@ private:
     void onResumePlanned(const ResumeRequest &request);
     void onRunLoaded(const RunReplay &replay);
     void fineTuneFrom(const QString &path);
+    void openCompareDialog();
     static QString runSignature(const QString &runDir);
     void followRunTick();
     void stopFollowingRun();
@@ -91,12 +101,14 @@ private:
     SystemPanel *m_system = nullptr;
     CheckpointBrowser *m_checkpoints = nullptr;
     LogPane *m_log = nullptr;
+    ComparisonView *m_compare = nullptr;
 
     QAction *m_startAction = nullptr;
     QAction *m_pauseAction = nullptr;
     QAction *m_stopAction = nullptr;
     QAction *m_openRunAction = nullptr;
     QAction *m_openCheckpointAction = nullptr;
+    QAction *m_compareAction = nullptr;
     QMenu *m_recentRunsMenu = nullptr;
 
     QLabel *m_stateLabel = nullptr;

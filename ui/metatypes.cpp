@@ -20,6 +20,9 @@ void registerMetaTypes()
         qRegisterMetaType<SystemSample>("yolodeck::SystemSample");
         qRegisterMetaType<std::vector<Finding>>("std::vector<yolodeck::Finding>");
         qRegisterMetaType<std::vector<CheckpointInfo>>("std::vector<yolodeck::CheckpointInfo>");
+        qRegisterMetaType<CompareRequest>("yolodeck::CompareRequest");
+        qRegisterMetaType<CompareProgress>("yolodeck::CompareProgress");
+        qRegisterMetaType<Comparison>("yolodeck::Comparison");
         return true;
     }();
     Q_UNUSED(registered);

@@ -5,6 +5,7 @@
 // the meta-type system by name; registerMetaTypes() does that once, before the first connection.
 
 #include "core/checkpoint/checkpointmeta.h"
+#include "core/compare/checkpointcomparer.h"
 #include "core/monitor/diagnosis.h"
 #include "core/monitor/systemsample.h"
 #include "core/train/trainconfig.h"
@@ -30,6 +31,9 @@ Q_DECLARE_METATYPE(yolodeck::History)
 Q_DECLARE_METATYPE(yolodeck::SystemSample)
 Q_DECLARE_METATYPE(std::vector<yolodeck::Finding>)
 Q_DECLARE_METATYPE(std::vector<yolodeck::CheckpointInfo>)
+Q_DECLARE_METATYPE(yolodeck::CompareRequest)
+Q_DECLARE_METATYPE(yolodeck::CompareProgress)
+Q_DECLARE_METATYPE(yolodeck::Comparison)
 
 namespace yolodeck {
 

@@ -20,7 +20,7 @@ class TestCheckpointBrowser : public QObject
 
 private Q_SLOTS:
     void deleteRefusesFilesInUse();
-    void compareIsShownDisabled();
+    void compareWithoutARunSaysWhy();
 
 private:
     static QPushButton *button(CheckpointBrowser &browser, const QString &text);
@@ -88,12 +88,20 @@ void TestCheckpointBrowser::deleteRefusesFilesInUse()
     QVERIFY(!QFile::exists(last));
 }
 
-void TestCheckpointBrowser::compareIsShownDisabled()
+// Compare… is always offered; without a run to take best.pt and last.pt from, it says why
+// instead of asking for a comparison (tst_comparisonview covers the comparisons it asks for).
+void TestCheckpointBrowser::compareWithoutARunSaysWhy()
 {
     CheckpointBrowser browser;
     QPushButton *compare = button(browser, QStringLiteral("Compare…"));
     QVERIFY(compare);
-    QVERIFY(!compare->isEnabled());
+    QVERIFY(compare->isEnabled());
+    QSignalSpy requested(&browser, &CheckpointBrowser::compareRequested);
+    QString seen;
+    answerNextMessageBox(QMessageBox::Ok, &seen);
+    compare->click();
+    QVERIFY2(seen.contains(QStringLiteral("Open a run")), qPrintable(seen));
+    QCOMPARE(requested.count(), 0);
 }
 
 QTEST_MAIN(TestCheckpointBrowser)
