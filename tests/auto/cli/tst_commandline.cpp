@@ -1,3 +1,4 @@
+#include "core/checkpoint/checkpointfile.h"
 #include "core/checkpoint/checkpointmeta.h"
 #include "core/cli/commandline.h"
 #include "core/data/synthdataset.h"
@@ -177,6 +178,9 @@ private Q_SLOTS:
     void synthWritesDataset();
     void trainWritesRunWithOneLinePerEpoch();
     void valOfCheckpointWritesMetrics();
+    void compareWritesReportEqualToTwoVals();
+    void compareRefusesBadInput_data();
+    void compareRefusesBadInput();
     void valOfPerfectPredictionsReachesCeiling();
     void valOfMissingPredictionsScoresLower();
     void valWarnsAboutMalformedPredictionFile();
@@ -432,6 +436,143 @@ void TestCommandLine::valOfCheckpointWritesMetrics()
     QCOMPARE(json.value(QStringLiteral("per_class")).toArray().size(), classRows);
     const double map50 = json.value(QStringLiteral("metrics/mAP50(B)")).toDouble(-1);
     QVERIFY(map50 >= 0 && map50 <= 1);
+}
+
+void TestCommandLine::compareWritesReportEqualToTwoVals()
+{
+    QVERIFY2(!m_run.isEmpty(), "needs trainWritesRunWithOneLinePerEpoch");
+    qputenv("YOLODECK_CACHE_DIR", path(QStringLiteral("cache")).toLocal8Bit());
+    const QString a = m_run + QStringLiteral("/weights/epoch1.pt");
+    const QString b = m_run + QStringLiteral("/weights/epoch2.pt");
+    // The real executable: its report has the window's charts, rendered offscreen.
+    const CliRun r = runProcess({QStringLiteral("compare"), QStringLiteral("a=") + a,
+                                 QStringLiteral("b=") + b, QStringLiteral("threads=1"),
+                                 QStringLiteral("project=") + path(QStringLiteral("cmp")),
+                                 QStringLiteral("name=e1-e2")},
+                                120000);
+    QVERIFY2(!r.crashed, qPrintable(r.err));
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    const QString dir = savedPath(r.out);
+    QCOMPARE(dir, path(QStringLiteral("cmp/e1-e2")));
+    const QJsonObject json = readJson(dir + QStringLiteral("/compare.json"));
+    QVERIFY2(!json.isEmpty(), qPrintable(r.out));
+
+    // Each side's numbers are those of `val` of that file alone.
+    const char *keys[] = {"metrics/precision(B)", "metrics/recall(B)", "metrics/mAP50(B)",
+                          "metrics/mAP50-95(B)",  "val/box_loss",      "val/cls_loss",
+                          "val/dfl_loss"};
+    for (const auto &[side, file] : {std::pair{"a", a}, std::pair{"b", b}}) {
+        const CliRun val =
+            runInProcess({QStringLiteral("val"), QStringLiteral("model=") + file,
+                          QStringLiteral("data=") + m_yaml,
+                          QStringLiteral("project=") + path(QStringLiteral("cmp-val")),
+                          QStringLiteral("threads=1")});
+        QVERIFY2(val.code == 0, qPrintable(val.err));
+        const QJsonObject metrics = readJson(savedPath(val.out));
+        const QJsonObject compared = json.value(QLatin1String(side)).toObject();
+        for (const char *key : keys) {
+            QVERIFY2(compared.contains(QLatin1String(key)), key);
+            QCOMPARE(compared.value(QLatin1String(key)).toDouble(),
+                     metrics.value(QLatin1String(key)).toDouble());
+        }
+        QCOMPARE(compared.value(QStringLiteral("file")).toString(), file);
+    }
+
+    // The printed table: A and B of mAP50-95 as in compare.json.
+    QString mapRow;
+    for (const QString &line : lines(r.out)) {
+        if (line.startsWith(QLatin1String("mAP50-95 ")))
+            mapRow = line;
+    }
+    const QStringList row = words(mapRow);
+    QVERIFY2(row.size() == 5, qPrintable(r.out));
+    const double mapA = json.value(QStringLiteral("a"))
+                            .toObject()
+                            .value(QStringLiteral("metrics/mAP50-95(B)"))
+                            .toDouble();
+    const double mapB = json.value(QStringLiteral("b"))
+                            .toObject()
+                            .value(QStringLiteral("metrics/mAP50-95(B)"))
+                            .toDouble();
+    QCOMPARE(row[1], QString::number(mapA, 'f', 4));
+    QCOMPARE(row[2], QString::number(mapB, 'f', 4));
+    QVERIFY(r.out.contains(QStringLiteral("bootstrap resamples")));
+    QVERIFY(r.out.contains(QStringLiteral("objects that A misses")));
+
+    // report.html: both models' numbers, the charts and the images inline, nothing fetched.
+    const QString html = QString::fromUtf8(readAll(dir + QStringLiteral("/report.html")));
+    QVERIFY(html.contains(QString::number(mapA, 'f', 4)));
+    QVERIFY(html.contains(QString::number(mapB, 'f', 4)));
+    QVERIFY(html.contains(QStringLiteral("epoch1.pt")) &&
+            html.contains(QStringLiteral("epoch2.pt")));
+    QVERIFY(html.contains(QStringLiteral("data:image/jpeg;base64,")));
+    QVERIFY(!html.contains(QStringLiteral("src=\"http")));
+    const QStringList pngs = QDir(dir).entryList({QStringLiteral("*.png")}, QDir::Files);
+    QVERIFY2(pngs.contains(QStringLiteral("pr_curve.png")),
+             qPrintable(pngs.join(QLatin1Char(' '))));
+    QVERIFY(pngs.contains(QStringLiteral("confusion_delta.png")));
+    QVERIFY(html.count(QStringLiteral("data:image/png;base64,")) == pngs.size());
+
+    // A second comparison of the same files reads both prediction sets from the cache.
+    const CliRun again = runInProcess({QStringLiteral("compare"), QStringLiteral("a=") + a,
+                                       QStringLiteral("b=") + b, QStringLiteral("threads=1"),
+                                       QStringLiteral("project=") + path(QStringLiteral("cmp")),
+                                       QStringLiteral("name=e1-e2")});
+    QVERIFY2(again.code == 0, qPrintable(again.err));
+    QCOMPARE(again.out.count(QStringLiteral("[cached predictions]")), 2);
+    QCOMPARE(savedPath(again.out), path(QStringLiteral("cmp/e1-e22")));
+    qunsetenv("YOLODECK_CACHE_DIR");
+}
+
+void TestCommandLine::compareRefusesBadInput_data()
+{
+    QTest::addColumn<QString>("a");
+    QTest::addColumn<QString>("extra");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("not a checkpoint")
+        << QStringLiteral("notes.txt") << QString() << QStringLiteral("notes.txt");
+    QTest::newRow("other class names")
+        << QStringLiteral("renamed.pt") << QString() << QStringLiteral("different class names");
+    QTest::newRow("dataset missing")
+        << QStringLiteral("epoch1.pt") << QStringLiteral("data=/nonexistent/data.yaml")
+        << QStringLiteral("/nonexistent/data.yaml");
+    QTest::newRow("unknown key") << QStringLiteral("epoch1.pt") << QStringLiteral("modle=x")
+                                 << QStringLiteral("unknown key 'modle'");
+}
+
+void TestCommandLine::compareRefusesBadInput()
+{
+    QVERIFY2(!m_run.isEmpty(), "needs trainWritesRunWithOneLinePerEpoch");
+    QFETCH(QString, a);
+    QFETCH(QString, extra);
+    QFETCH(QString, expected);
+    const QString dir = path(QStringLiteral("bad-compare"));
+    QDir().mkpath(dir);
+    QVERIFY(writeFile(dir + QStringLiteral("/notes.txt"), "not a checkpoint\n"));
+    if (!QFile::exists(dir + QStringLiteral("/renamed.pt"))) {
+        // epoch1.pt with other class names: meta.json says so, the tensors are the same.
+        Result<CheckpointData> d = loadCheckpoint(m_run + QStringLiteral("/weights/epoch1.pt"));
+        QVERIFY(d.isOk());
+        d.value().meta.insert(
+            QStringLiteral("names"),
+            QJsonArray{QStringLiteral("x"), QStringLiteral("y"), QStringLiteral("z")});
+        QVERIFY(saveCheckpointAtomically(dir + QStringLiteral("/renamed.pt"), d.value()).isOk());
+    }
+    const QString fileA = a == QLatin1String("epoch1.pt")
+                              ? m_run + QStringLiteral("/weights/epoch1.pt")
+                              : dir + QLatin1Char('/') + a;
+    QStringList args{QStringLiteral("compare"), QStringLiteral("a=") + fileA,
+                     QStringLiteral("b=") + m_run + QStringLiteral("/weights/epoch2.pt"),
+                     QStringLiteral("project=") + dir, QStringLiteral("threads=1")};
+    if (!extra.isEmpty())
+        args << extra;
+    const CliRun r = runInProcess(args);
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(expected), qPrintable(r.err));
+    QCOMPARE(lines(r.err).size(), 1);
+    QVERIFY(r.err.startsWith(QStringLiteral("ERROR ")));
+    // Nothing was written: no report folder.
+    QVERIFY(!QFileInfo::exists(dir + QStringLiteral("/compare")));
 }
 
 namespace {
