@@ -36,8 +36,9 @@ int main(int argc, char *argv[])
     parser.addOption(language);
     parser.addPositionalArgument(
         QStringLiteral("path"),
-        QApplication::translate("main", "A run folder to open or a checkpoint (.pt) to resume."),
-        QStringLiteral("[path]"));
+        QApplication::translate(
+            "main", "A run folder to open, a checkpoint (.pt) to resume, or two to compare."),
+        QStringLiteral("[path [path]]"));
     parser.process(app);
 
     // --lang wins over the saved choice, which wins over the system locale.
@@ -61,7 +62,12 @@ int main(int argc, char *argv[])
     else
         window.show();
     const QStringList paths = parser.positionalArguments();
-    if (!paths.isEmpty()) {
+    const auto isCheckpoint = [](const QString &p) {
+        return p.endsWith(QLatin1String(".pt"), Qt::CaseInsensitive);
+    };
+    if (paths.size() == 2 && isCheckpoint(paths[0]) && isCheckpoint(paths[1])) {
+        window.compareCheckpoints(paths[0], paths[1]); // A first, as in yolodeck-cli compare
+    } else if (!paths.isEmpty()) {
         if (paths.first().endsWith(QLatin1String(".pt"), Qt::CaseInsensitive))
             window.openCheckpoint(paths.first());
         else
