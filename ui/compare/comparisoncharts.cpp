@@ -368,17 +368,34 @@ void ComparisonCharts::fillConfusion(QCustomPlot *plot, const Comparison &compar
 {
     resetPlot(plot);
     const int nc = comparison.a.confusion.nc;
-    const int n = nc + 1;
-    const std::vector<double> values = confusionValues(comparison, side, normalise);
+    const std::vector<double> all = confusionValues(comparison, side, normalise);
     QString title = side == Side::Delta
                         ? tr("Confusion matrix Δ (B − A)")
                         : tr("Confusion matrix %1").arg(modelLabel(comparison, side));
     if (normalise)
         title += tr(", normalised");
     addTitle(plot, title);
-    if (nc <= 0 || values.size() != size_t(n) * size_t(n))
+    if (nc <= 0 || all.size() != size_t(nc + 1) * size_t(nc + 1))
         return;
-
+    // Only the classes either model's matrix mentions, then background: a data.yaml that keeps
+    // 80 names for the one class it uses would otherwise draw an 81 x 81 grid of empty cells.
+    QVariantList shown;
+    for (int c = 0; c < nc; ++c) {
+        bool used = false;
+        for (const ConfusionMatrix *m : {&comparison.a.confusion, &comparison.b.confusion}) {
+            for (int k = 0; k <= nc && !used; ++k)
+                used = m->at(c, k) != 0 || m->at(k, c) != 0;
+        }
+        if (used)
+            shown << c;
+    }
+    shown << nc;
+    const int n = int(shown.size());
+    std::vector<double> values(size_t(n) * size_t(n));
+    for (int p = 0; p < n; ++p) {
+        for (int t = 0; t < n; ++t)
+            values[size_t(p * n + t)] = all[size_t(shown[p].toInt() * (nc + 1) + shown[t].toInt())];
+    }
     auto map = new QCPColorMap(plot->xAxis, plot->yAxis);
     map->setInterpolate(false);
     map->setTightBoundary(false);
@@ -417,7 +434,10 @@ void ComparisonCharts::fillConfusion(QCustomPlot *plot, const Comparison &compar
     plot->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
     scale->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
 
-    QStringList labels = classNames(comparison, nc);
+    const QStringList names = classNames(comparison, nc);
+    QStringList labels;
+    for (int k = 0; k + 1 < n; ++k)
+        labels << names.value(shown[k].toInt());
     labels << tr("background");
     for (QCPAxis *axis : {plot->xAxis, plot->yAxis}) {
         axis->setTicker(textTicker(labels));
@@ -459,24 +479,25 @@ void ComparisonCharts::fillConfusion(QCustomPlot *plot, const Comparison &compar
             }
         }
     }
-    plot->setProperty(kConfusionClassesProperty, nc);
+    plot->setProperty(kConfusionClassesProperty, shown);
 }
 
 bool ComparisonCharts::confusionCellAt(const QCustomPlot *plot, const QPointF &pixel,
                                        int *predicted, int *truth)
 {
-    const QVariant classes = plot->property(kConfusionClassesProperty);
-    if (!classes.isValid())
+    // The class index of each row and column as drawn (background last).
+    const QVariantList shown = plot->property(kConfusionClassesProperty).toList();
+    if (shown.isEmpty())
         return false;
-    const int n = classes.toInt() + 1;
+    const int n = int(shown.size());
     if (!plot->axisRect()->rect().contains(pixel.toPoint()))
         return false;
     const int t = int(std::lround(plot->xAxis->pixelToCoord(pixel.x())));
     const int p = int(std::lround(plot->yAxis->pixelToCoord(pixel.y())));
     if (t < 0 || t >= n || p < 0 || p >= n)
         return false;
-    *predicted = p;
-    *truth = t;
+    *predicted = shown[p].toInt();
+    *truth = shown[t].toInt();
     return true;
 }
 

@@ -150,6 +150,7 @@ ComparisonView::ComparisonView(QWidget *parent)
     m_tabs->addTab(createImagesTab(), tr("Images"));
     m_tabs->addTab(createWeightsTab(), tr("Weights"));
     m_tabs->setCornerWidget(evaluate, Qt::TopRightCorner);
+    connect(m_tabs, &QTabWidget::currentChanged, this, &ComparisonView::replotShownPlots);
 
     auto content = new QWidget;
     auto contentLayout = new QVBoxLayout(content);
@@ -497,7 +498,7 @@ void ComparisonView::setComparison(const Comparison &comparison)
                                  QFileInfo(c.b.info.path).fileName());
     m_classModel->setRows(classComparisons(c));
     ComparisonCharts::fillClassAp(m_classAp, c);
-    m_classAp->replot();
+    replotWhenShown(m_classAp);
 
     const BootstrapInterval &boot = c.bootstrap;
     if (boot.resamples > 0) {
@@ -532,9 +533,9 @@ void ComparisonView::setComparison(const Comparison &comparison)
     fillCurves();
     fillConfusion();
     ComparisonCharts::fillLayerChange(m_layers, c);
-    m_layers->replot();
+    replotWhenShown(m_layers);
     ComparisonCharts::fillMapByEpoch(m_mapByEpoch, c);
-    m_mapByEpoch->replot();
+    replotWhenShown(m_mapByEpoch);
 
     m_imageView->setComparison(m_comparison);
     m_imageView->setConfidence(m_confidence);
@@ -603,7 +604,34 @@ void ComparisonView::fillCurves()
         ComparisonCharts::Curve::Precision, ComparisonCharts::Curve::Recall};
     for (size_t i = 0; i < m_curves.size(); ++i) {
         ComparisonCharts::fillCurve(m_curves[i], *m_comparison, curves[i], cls, m_confidence);
-        m_curves[i]->replot();
+        replotWhenShown(m_curves[i]);
+    }
+}
+
+void ComparisonView::replotWhenShown(QCustomPlot *plot)
+{
+    // Ten plots drawn at once kept the event loop busy for over 100 ms when a comparison
+    // arrived; a hidden one is drawn when its tab is shown.
+    if (plot->isVisible()) {
+        plot->replot();
+        m_stalePlots.remove(plot);
+    } else {
+        m_stalePlots.insert(plot);
+    }
+}
+
+void ComparisonView::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    replotShownPlots();
+}
+
+void ComparisonView::replotShownPlots()
+{
+    const QSet<QCustomPlot *> stale = m_stalePlots;
+    for (QCustomPlot *plot : stale) {
+        if (plot->isVisible())
+            replotWhenShown(plot);
     }
 }
 
@@ -616,7 +644,7 @@ void ComparisonView::fillConfusion()
     for (size_t i = 0; i < m_confusion.size(); ++i) {
         ComparisonCharts::fillConfusion(m_confusion[i], *m_comparison, sides[i],
                                         m_normalise->isChecked());
-        m_confusion[i]->replot();
+        replotWhenShown(m_confusion[i]);
     }
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/compare/checkpointcomparer.h"
 
+#include <QSet>
 #include <QThread>
 #include <QWidget>
 
@@ -97,6 +98,9 @@ Q_SIGNALS:
 
     void requestCompare(const yolodeck::CompareRequest &request, quint64 generation); // to worker
 
+protected:
+    void showEvent(QShowEvent *event) override;
+
 private:
     QWidget *createSummaryTab();
     QWidget *createCurvesTab();
@@ -113,6 +117,8 @@ private:
     void fillCards();
     void fillCurves();
     void fillConfusion();
+    void replotWhenShown(QCustomPlot *plot);
+    void replotShownPlots();
     void updateForConfidence();
     void onRowsRanked();
     void showCurrentImage();
@@ -149,6 +155,7 @@ private:
     QLabel *m_summarySentence = nullptr;
     QLabel *m_bootstrap = nullptr;
     QCustomPlot *m_classAp = nullptr;
+    QSet<QCustomPlot *> m_stalePlots; // filled while hidden: drawn when their tab is shown
 
     QComboBox *m_curveClass = nullptr;
     std::array<QCustomPlot *, 4> m_curves{};
