@@ -144,7 +144,8 @@ table{border-collapse:collapse;font-size:13px} td,th{padding:3px 10px;border-bot
 th{background:#f4f4f4} td:first-child,th:first-child{text-align:left}
 .better{font-weight:bold;background:#e3f5e1} .worse{color:#b00020} .note{color:#555;font-size:13px}
 .banner{background:#fff4ce;border:1px solid #e0c060;padding:8px;margin:8px 0}
-.charts img{max-width:640px;margin:6px;border:1px solid #ddd} .images img{max-width:100%;margin:6px 0}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:10px;align-items:start}
+.charts img{width:100%;border:1px solid #ddd} .images img{max-width:100%;margin:6px 0}
 .legend span{display:inline-block;padding:1px 8px;margin-right:6px;color:#fff;font-size:12px}
 )";
 
@@ -378,7 +379,7 @@ Status writeComparisonReport(const QString &dir, const Comparison &c, float conf
     const std::vector<ImageComparison> images = compareImages(c.a.matches, c.b.matches, confidence);
     html += QStringLiteral("<p>%1</p>").arg(escape(summarise(images).sentence()));
     const BootstrapInterval &bs = c.bootstrap;
-    html += QStringLiteral("<p>Δ mAP50-95 (B − A) = %1, 95%% interval [%2, %3] over %4 bootstrap "
+    html += QStringLiteral("<p>Δ mAP50-95 (B − A) = %1, 95% interval [%2, %3] over %4 bootstrap "
                            "resamples of the images (seed %5): <b>%6</b></p>")
                 .arg(signedFmt(bs.delta), signedFmt(bs.low), signedFmt(bs.high))
                 .arg(bs.resamples)
