@@ -12,19 +12,6 @@ namespace yolodeck {
 
 namespace {
 
-// Ultralytics' box_iou eps (float32).
-constexpr float kIouEps = 1e-7f;
-
-template <typename A, typename B> float iou(const A &a, const B &b)
-{
-    const float w = std::max(0.0f, std::min(a.x2, b.x2) - std::max(a.x1, b.x1));
-    const float h = std::max(0.0f, std::min(a.y2, b.y2) - std::max(a.y1, b.y1));
-    const float inter = w * h;
-    const float areaA = (a.x2 - a.x1) * (a.y2 - a.y1);
-    const float areaB = (b.x2 - b.x1) * (b.y2 - b.y1);
-    return inter / (areaA + areaB - inter + kIouEps);
-}
-
 // Count of values >= c in a descending vector.
 int countAtLeast(const std::vector<float> &descending, float c)
 {
@@ -104,7 +91,7 @@ ImageMatches matchImage(const ImagePredictions &image)
         bool overlapsOtherClass = false;
         for (size_t l = 0; l < image.labels.size(); ++l) {
             const GroundTruth &g = image.labels[l];
-            const float v = iou(g, d);
+            const float v = boxIou(g, d);
             if (v < kCompareMatchIou)
                 continue;
             if (g.cls != d.cls) {
@@ -160,7 +147,7 @@ std::vector<std::pair<int, int>> confusionCells(const ImagePredictions &image, i
     std::vector<Pair> pairs;
     for (size_t g = 0; g < gts.size(); ++g) {
         for (size_t d = 0; d < dets.size(); ++d) {
-            const float v = iou(*gts[g], *dets[d]);
+            const float v = boxIou(*gts[g], *dets[d]);
             if (v > iouThreshold)
                 pairs.push_back({int(g), int(d), v});
         }

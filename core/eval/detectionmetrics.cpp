@@ -116,8 +116,8 @@ double averagePrecision(const std::vector<double> &recall, const std::vector<dou
     return trapezoid(sampled, apRecall);
 }
 
-// Ultralytics' box_iou for one pair, in float32 and in the same order of operations, so that
-// pairs sitting exactly on a threshold fall on the same side as there.
+} // namespace
+
 float boxIou(const GroundTruth &a, const Detection &b)
 {
     const float w = std::max(0.0f, std::min(a.x2, b.x2) - std::max(a.x1, b.x1));
@@ -127,8 +127,6 @@ float boxIou(const GroundTruth &a, const Detection &b)
     const float areaB = (b.x2 - b.x1) * (b.y2 - b.y1);
     return inter / (areaA + areaB - inter + kIouEps);
 }
-
-} // namespace
 
 const std::array<float, kIouThresholdCount> &MetricsAccumulator::iouThresholds()
 {

@@ -16,6 +16,10 @@ constexpr int kIouThresholdCount = 10;
 // (Ultralytics: linspace(0, 1, 1000)).
 constexpr int kCurvePoints = 1000;
 
+// Ultralytics' box_iou for one pair (eps 1e-7), in float32 and in the same order of operations,
+// so that pairs sitting exactly on a threshold fall on the same side as there.
+float boxIou(const GroundTruth &a, const Detection &b);
+
 struct ClassMetrics
 {
     int cls = 0;
