@@ -1,5 +1,7 @@
 #include "core/checkpoint/checkpointfile.h"
 
+#include "core/interop/ultralyticscheckpoint.h"
+
 #include "core/common/textutil.h"
 
 #include <torch/csrc/jit/api/module.h>
@@ -177,6 +179,16 @@ Result<CheckpointData> loadCheckpoint(const QString &path)
     const CheckpointInfo info = checkpointInfoFromMeta(path, meta.value());
     if (!info.isValid())
         return Result<CheckpointData>::fail(info.error);
+
+    if (info.source == QLatin1String("ultralytics")) {
+        Result<ForeignCheckpoint> foreign = loadUltralyticsCheckpoint(path);
+        if (!foreign)
+            return Result<CheckpointData>::fail(foreign.error());
+        CheckpointData data;
+        data.meta = std::move(foreign.value().meta);
+        data.tensors = std::move(foreign.value().tensors);
+        return Result<CheckpointData>::ok(std::move(data));
+    }
 
     CheckpointData data;
     data.meta = meta.take();

@@ -1,5 +1,7 @@
 #include "core/checkpoint/checkpointmeta.h"
 
+#include "core/interop/ultralyticscheckpoint.h"
+
 #include <caffe2/serialize/inline_container.h>
 
 #include <QDir>
@@ -90,10 +92,9 @@ Result<QJsonObject> readCheckpointMeta(const QString &path)
                 return Result<QJsonObject>::fail(
                     fileError(path, QStringLiteral("a TorchScript model without YoloDeck metadata "
                                                    "(an exported model, not a checkpoint)")));
+            // torch.save() pickles: Ultralytics checkpoints, read by core/interop.
             if (reader.hasRecord("data.pkl"))
-                return Result<QJsonObject>::fail(fileError(
-                    path, QStringLiteral("a PyTorch archive without YoloDeck metadata (an "
-                                         "Ultralytics .pt?): it cannot be resumed here")));
+                return readUltralyticsMeta(path);
             return Result<QJsonObject>::fail(
                 fileError(path, QStringLiteral("a zip archive without YoloDeck metadata")));
         }
@@ -127,6 +128,7 @@ CheckpointInfo checkpointInfoFromMeta(const QString &path, const QJsonObject &me
     info.size = file.size();
     info.meta = meta;
     info.kind = meta.value(QLatin1String("kind")).toString();
+    info.source = meta.value(QLatin1String("source")).toString(QStringLiteral("yolodeck"));
     info.epoch = meta.value(QLatin1String("epoch")).toInt(-1);
     info.batch = meta.value(QLatin1String("batch")).toInt(0);
     const QJsonObject metrics = meta.value(QLatin1String("metrics")).toObject();

@@ -25,6 +25,7 @@ struct CheckpointInfo
 {
     QString path;           // absolute
     QString kind;           // "full" (resumable) or "weights" (fine-tune only); empty if unreadable
+    QString source;         // who wrote it: "yolodeck" or "ultralytics" (DESIGN.md §8)
     int epoch = -1;         // completed epochs
     int batch = 0;          // batch within the next epoch: > 0 for a mid-epoch stop
     double map50 = qQNaN(); // NaN when meta.json has no metrics (e.g. before the first validation)
@@ -41,7 +42,8 @@ struct CheckpointInfo
 
 // Reads the meta.json record of a checkpoint and nothing else (no tensor is touched, so it is fast
 // for any file size). Failures are one line naming the file and the problem: empty file, not a
-// PyTorch zip archive, a PyTorch file without YoloDeck metadata (e.g. an Ultralytics .pt), ...
+// PyTorch zip archive, a TorchScript model, ... An Ultralytics .pt (a torch.save pickle) is read by
+// core/interop and gives a meta.json-shaped object with "source": "ultralytics".
 Result<QJsonObject> readCheckpointMeta(const QString &path);
 
 // Fills a CheckpointInfo from a meta.json object (no file access beyond what is given).

@@ -2,6 +2,8 @@
 
 #include "core/common/textutil.h"
 
+#include <QtNumeric>
+
 #include <optional>
 
 namespace yolodeck {
@@ -71,7 +73,12 @@ std::optional<EpochRecord> EpochRecord::fromCsvRow(const QStringList &header, co
     const QStringList cells = line.split(QLatin1Char(','));
     if (cells.size() != header.size())
         return std::nullopt;
+    // A column the header lacks has no value (Ultralytics 8.0.x wrote no `time`): NaN, which the
+    // charts leave out, rather than a 0 they would draw.
     EpochRecord r;
+    r.time = qQNaN();
+    for (const Column &c : columns())
+        put(r, c, qQNaN());
     for (int i = 0; i < header.size(); ++i) {
         bool ok = false;
         const double v = cells[i].trimmed().toDouble(&ok);

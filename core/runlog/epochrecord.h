@@ -28,6 +28,9 @@ struct EpochRecord
     // Ultralytics' results.csv header, in its order.
     static QStringList csvColumns();
     QString toCsvRow() const;
+    // A row under `header`, in any column order. Names and cells may be padded with spaces (as
+    // Ultralytics 8.0.x wrote them); unknown columns are ignored, columns the header lacks are
+    // NaN, fitness is left 0. Fails when the cell count differs or a cell is not a number.
     static std::optional<EpochRecord> fromCsvRow(const QStringList &header, const QString &line);
     QJsonObject toJson() const; // keys are the csv column names
     static EpochRecord fromJson(const QJsonObject &json);

@@ -262,8 +262,8 @@ private Q_SLOTS:
         QTest::newRow("foreign PyTorch pickle")
             << QStringLiteral("foreign pickle") << int(ResumeRequest::Action::Refused)
             << QStringLiteral("This file cannot be resumed")
-            << QStringLiteral("a PyTorch archive without YoloDeck metadata") << QString() << false
-            << 0;
+            << QStringLiteral("a PyTorch file without an Ultralytics model (keys: epoch)")
+            << QString() << false << 0;
         QTest::newRow("PNG renamed .pt")
             << QStringLiteral("renamed png") << int(ResumeRequest::Action::Refused)
             << QStringLiteral("This file cannot be resumed")
