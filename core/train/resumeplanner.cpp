@@ -34,6 +34,16 @@ QString ResumePlan::summary() const
         info.batch > 0 ? QStringLiteral("epoch %1, batch %2").arg(info.epoch + 1).arg(info.batch)
                        : QStringLiteral("the end of epoch %1").arg(info.epoch);
     QString text;
+    if (info.source == QLatin1String("ultralytics") && mode == Mode::Branch) {
+        text = QStringLiteral("Continuing the Ultralytics run %1 from %2 in a new YoloDeck run "
+                              "folder %3 (the Ultralytics files are not modified), to epoch %4")
+                   .arg(checkpoint, where, runDir)
+                   .arg(epochs);
+        if (extends)
+            text += QStringLiteral(" (extended: the learning rate continues smoothly to the new "
+                                   "end)");
+        return text + QStringLiteral(". NOT exact: the data order differs from Ultralytics'.");
+    }
     switch (mode) {
     case Mode::Continue:
         text = QStringLiteral("Resuming %1 from %2 in the same run folder %3, to epoch %4")
@@ -86,6 +96,145 @@ QString branchDirFor(const QString &runDir, int epoch)
     return dir;
 }
 
+QString jsonText(const QJsonValue &v)
+{
+    if (v.isBool())
+        return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+    if (v.isDouble())
+        return QString::number(v.toDouble(), 'g', 17);
+    return v.toString();
+}
+
+// Continuing an Ultralytics last.pt (DESIGN.md §8): its train_args become a YoloDeck
+// configuration, and the run goes on in a new YoloDeck folder next to the Ultralytics one, with
+// the Ultralytics history as rows 1..N. Never exact: YoloDeck's data order and augmentation draws
+// are its own. Every override is accepted for the same reason (there is no exactness to guard).
+ResumePlan planUltralytics(ResumePlan plan, const QMap<QString, QString> &overrides)
+{
+    const QJsonObject &meta = plan.info.meta;
+    const QJsonObject u = meta.value(QStringLiteral("ultralytics")).toObject();
+    const QString version = u.value(QStringLiteral("version")).toString();
+    if (plan.info.kind != QLatin1String("full")) {
+        plan.mode = ResumePlan::Mode::FineTune;
+        plan.problems << QStringLiteral("this Ultralytics file cannot be continued: %1; fine-tune "
+                                        "from it with model=%2")
+                             .arg(u.value(QStringLiteral("not_continuable")).toString(),
+                                  plan.checkpoint);
+        return plan;
+    }
+
+    // train_args -> YoloDeck keys. Where the run lives and what it runs on are YoloDeck's choice.
+    static const QStringList notCarried = {QStringLiteral("model"),   QStringLiteral("project"),
+                                           QStringLiteral("name"),    QStringLiteral("exist_ok"),
+                                           QStringLiteral("resume"),  QStringLiteral("device"),
+                                           QStringLiteral("workers"), QStringLiteral("save_dir")};
+    TrainConfig config;
+    QStringList unused;
+    const QJsonObject args = u.value(QStringLiteral("train_args")).toObject();
+    const QStringList known = TrainConfig::keys();
+    for (auto it = args.begin(); it != args.end(); ++it) {
+        if (notCarried.contains(it.key()) || it.value().isNull())
+            continue;
+        if (!known.contains(it.key())) {
+            unused << it.key();
+            continue;
+        }
+        const Status s = config.set(it.key(), jsonText(it.value()));
+        if (!s)
+            plan.warnings
+                << QStringLiteral("Ultralytics %1 not carried over: %2").arg(it.key(), s.error());
+    }
+    const QJsonObject model = meta.value(QStringLiteral("model")).toObject();
+    config.model = model.value(QStringLiteral("scale")).toString();
+    // optimizer=auto chose by the iteration count of that run: keep what it chose.
+    const QJsonObject opt = u.value(QStringLiteral("optimizer")).toObject();
+    config.optimizer = opt.value(QStringLiteral("name")).toString();
+    config.lr0 = opt.value(QStringLiteral("lr")).toDouble(config.lr0);
+    config.momentum = opt.value(QStringLiteral("momentum")).toDouble(config.momentum);
+    config.resume = QStringLiteral("false");
+    const int storedEpochs = config.epochs;
+
+    for (auto it = overrides.begin(); it != overrides.end(); ++it) {
+        if (it.key() == QLatin1String("resume") || it.key() == QLatin1String("force"))
+            continue;
+        TrainConfig probe = config;
+        const Status s = probe.set(it.key(), it.value());
+        if (!s) {
+            plan.problems << s.error();
+            continue;
+        }
+        if (probe.value(it.key()) != config.value(it.key()) &&
+            TrainConfig::mathKeys().contains(it.key()))
+            plan.overridden << it.key();
+        config = probe;
+    }
+    plan.config = config;
+    plan.exact = false;
+    plan.epochs = config.epochs;
+    plan.extends = config.epochs > storedEpochs;
+    const int completed = plan.info.epoch;
+    if (config.epochs < completed)
+        plan.problems << QStringLiteral("epochs=%1 is lower than the %2 epochs already trained")
+                             .arg(config.epochs)
+                             .arg(completed);
+    else if (completed >= plan.epochs)
+        plan.problems << QStringLiteral("training to %1 epochs is already finished; raise epochs= "
+                                        "to train more (e.g. epochs=%2)")
+                             .arg(plan.epochs)
+                             .arg(plan.epochs + 50);
+
+    QStringList names;
+    for (const QJsonValue &v : meta.value(QStringLiteral("names")).toArray())
+        names << v.toString();
+    plan.checks << QStringLiteral("Ultralytics %1 checkpoint: %2 of %3 epochs, %4 (lr0 %5)")
+                       .arg(version.isEmpty() ? QStringLiteral("(unknown version)") : version)
+                       .arg(completed)
+                       .arg(storedEpochs)
+                       .arg(config.optimizer)
+                       .arg(config.lr0);
+    plan.checks << QStringLiteral("architecture: YOLOv8%1, %2 classes, imgsz %3")
+                       .arg(config.model)
+                       .arg(model.value(QStringLiteral("nc")).toInt())
+                       .arg(config.imgsz);
+    const Result<DatasetConfig> data = DatasetConfig::load(config.data);
+    if (!data) {
+        plan.problems << QStringLiteral("%1 (the data.yaml the Ultralytics run used; give data= "
+                                        "to use another path)")
+                             .arg(data.error());
+    } else if (data.value().names != names) {
+        plan.problems << QStringLiteral("the dataset's class names differ from the checkpoint's "
+                                        "(%1 now, %2 in the checkpoint)")
+                             .arg(data.value().nc())
+                             .arg(names.size());
+    } else {
+        plan.checks << QStringLiteral("dataset: %1 classes, the same names").arg(names.size());
+    }
+    plan.warnings << QStringLiteral("not exact: YoloDeck continues with its own data order and "
+                                    "augmentation draws, not Ultralytics'");
+    if (!unused.isEmpty())
+        plan.warnings << QStringLiteral("Ultralytics keys YoloDeck does not use: %1")
+                             .arg(unused.join(QStringLiteral(", ")));
+    if (!plan.problems.isEmpty())
+        return plan;
+
+    // A new YoloDeck folder beside the Ultralytics run (runs/detect/train3 -> train3-yolodeck):
+    // the Ultralytics files are never written to.
+    const QFileInfo file(plan.checkpoint);
+    const QString weightsDir = file.absolutePath();
+    const bool inRun = QFileInfo(weightsDir).fileName() == QLatin1String("weights");
+    const QString base = (inRun ? QFileInfo(weightsDir).absolutePath()
+                                : weightsDir + QLatin1Char('/') + file.completeBaseName()) +
+                         QStringLiteral("-yolodeck");
+    QString dir = base;
+    for (int n = 2; QFileInfo::exists(dir); ++n)
+        dir = base + QStringLiteral("-%1").arg(n);
+    plan.runDir = dir;
+    plan.config.project = QFileInfo(dir).absolutePath();
+    plan.config.name = QFileInfo(dir).fileName();
+    plan.mode = ResumePlan::Mode::Branch;
+    return plan;
+}
+
 } // namespace
 
 ResumePlan ResumePlanner::plan(const QString &checkpoint, const QMap<QString, QString> &overrides)
@@ -101,6 +250,8 @@ ResumePlan ResumePlanner::plan(const QString &checkpoint, const QMap<QString, QS
         plan.problems << plan.info.error;
         return plan;
     }
+    if (plan.info.source == QLatin1String("ultralytics"))
+        return planUltralytics(std::move(plan), overrides);
     const QJsonObject &meta = plan.info.meta;
     if (plan.info.kind == QLatin1String("weights")) {
         plan.mode = ResumePlan::Mode::FineTune;

@@ -96,6 +96,8 @@ private:
     void say(LogLevel level, const QString &text);
     bool setUp(QString *error);
     bool restoreState(const CheckpointData &state, QString *error);
+    bool adoptUltralyticsState(CheckpointData &state, QString *error) const;
+    void validateStartingPoint();
     CheckpointData fullState(int completedEpochs, int batchInEpoch) const;
     QJsonObject baseMeta(const QString &kind, int completedEpochs, int batchInEpoch) const;
     void saveCheckpoint(const QStringList &fileNames, const CheckpointData &state);
@@ -310,11 +312,25 @@ bool Trainer::Impl::setUp(QString *error)
         const Result<int> copied =
             loadNamedState(*m_model, initial.tensors, hasEma ? "ema." : "model.", false);
         const int total = int(namedState(*m_model, "").size());
-        say(LogLevel::Info, QStringLiteral("Fine-tuning from %1: transferred %2/%3 tensors; new "
-                                           "optimizer, warmup and history (this is not a resume)")
-                                .arg(cfg.model)
-                                .arg(copied ? copied.value() : 0)
-                                .arg(total));
+        const int modelNc = initial.meta.value(QStringLiteral("model"))
+                                .toObject()
+                                .value(QStringLiteral("nc"))
+                                .toInt();
+        // Ultralytics' wording ("Transferred 319/355 items from yolov8n.pt"), so its users
+        // recognise it; the head is re-initialised when the class count differs.
+        QString headNote;
+        if (modelNc != nc)
+            headNote = QStringLiteral(" (%1 classes in the file, %2 in the data: the class head "
+                                      "starts fresh)")
+                           .arg(modelNc)
+                           .arg(nc);
+        say(LogLevel::Info,
+            QStringLiteral("Fine-tuning from %1: Transferred %2/%3 items from %4%5; new "
+                           "optimizer, warmup and history (this is not a resume)")
+                .arg(cfg.model)
+                .arg(copied ? copied.value() : 0)
+                .arg(total)
+                .arg(modelFile.fileName(), headNote));
         m_fineTunedFrom = modelFile.absoluteFilePath();
         m_mode = QStringLiteral("fine-tune");
     }
@@ -485,6 +501,111 @@ bool Trainer::Impl::restoreState(const CheckpointData &state, QString *error)
     if (m_schedule->epochs() < m_epochs)
         m_schedule->extend(m_startEpoch, m_epochs);
     return true;
+}
+
+// An Ultralytics last.pt as restoreState() expects a YoloDeck state (DESIGN.md §8): its EMA
+// weights become the model's too (Ultralytics resumes that way: model is None in its last.pt),
+// its optimizer state moves from parameter names onto this model's groups, and what it does not
+// record (RNG, loader position, warmup step) starts from the epoch boundary.
+bool Trainer::Impl::adoptUltralyticsState(CheckpointData &state, QString *error) const
+{
+    std::map<const c10::TensorImpl *, std::string> nameOf;
+    for (const auto &item : m_model->named_parameters(true))
+        nameOf[item.value().unsafeGetTensorImpl()] = item.key();
+    std::map<std::string, std::string> ourKey; // "<param name>." -> "optim.g<G>.p<P>."
+    const auto &groups = m_optimizer->groups();
+    for (size_t g = 0; g < groups.size(); ++g)
+        for (size_t p = 0; p < groups[g].params.size(); ++p)
+            ourKey[nameOf[groups[g].params[p].unsafeGetTensorImpl()]] =
+                "optim.g" + std::to_string(g) + ".p" + std::to_string(p) + ".";
+    std::map<std::string, torch::Tensor> translated;
+    std::set<std::string> movedParams;
+    for (auto &[key, tensor] : state.tensors) {
+        if (key.rfind("uoptim.", 0) != 0) {
+            translated.emplace(key, tensor);
+            continue;
+        }
+        const std::string rest = key.substr(7);
+        const size_t dot = rest.rfind('.');
+        const auto it = ourKey.find(rest.substr(0, dot));
+        if (it == ourKey.end()) {
+            *error = QStringLiteral("optimizer state for %1, a parameter this model does not train")
+                         .arg(QString::fromStdString(rest.substr(0, dot)));
+            return false;
+        }
+        translated.emplace(it->second + rest.substr(dot + 1), tensor);
+        movedParams.insert(it->second);
+    }
+    state.tensors = std::move(translated);
+
+    QJsonObject &meta = state.meta;
+    const QJsonObject u = meta.value(QStringLiteral("ultralytics")).toObject();
+    const QJsonObject opt = u.value(QStringLiteral("optimizer")).toObject();
+    const QJsonObject args = u.value(QStringLiteral("train_args")).toObject();
+    meta.insert(
+        QStringLiteral("optimizer"),
+        QJsonObject{{QStringLiteral("name"), opt.value(QStringLiteral("name"))},
+                    {QStringLiteral("lr"), opt.value(QStringLiteral("lr"))},
+                    {QStringLiteral("momentum"), opt.value(QStringLiteral("momentum"))},
+                    {QStringLiteral("warmup_bias_lr"),
+                     args.value(QStringLiteral("warmup_bias_lr")).toDouble(cfg.warmupBiasLr)}});
+    const int epoch = meta.value(QStringLiteral("epoch")).toInt();
+    meta.insert(QStringLiteral("last_opt_step"), -1.0); // as Ultralytics sets it on resume
+    meta.insert(QStringLiteral("lr_base_epochs"),
+                args.value(QStringLiteral("epochs")).toInt(cfg.epochs));
+    // Ultralytics' history may run past this file (a best.pt of an older epoch): keep 1..epoch.
+    QJsonArray history;
+    double bestFitness = -1;
+    int bestEpoch = 0;
+    double seconds = 0;
+    for (const QJsonValue &v : meta.value(QStringLiteral("history")).toArray()) {
+        const QJsonObject row = v.toObject();
+        const int e = row.value(QStringLiteral("epoch")).toInt();
+        if (e < 1 || e > epoch)
+            continue;
+        history.append(row);
+        seconds = std::max(seconds, row.value(QStringLiteral("time")).toDouble());
+        const double f = row.value(QStringLiteral("fitness")).toDouble();
+        if (f > bestFitness) {
+            bestFitness = f;
+            bestEpoch = e;
+        }
+    }
+    meta.insert(QStringLiteral("history"), history);
+    meta.insert(QStringLiteral("best_epoch"), bestEpoch);
+    meta.insert(QStringLiteral("train_time"), seconds);
+    if (!meta.contains(QStringLiteral("best_fitness")))
+        meta.insert(QStringLiteral("best_fitness"), bestFitness);
+    meta.insert(QStringLiteral("exact"), false);
+    // Parameters with state, not state tensors: SGD keeps one per parameter, AdamW three.
+    meta.insert(QStringLiteral("optimizer_states_moved"), int(movedParams.size()));
+    return true;
+}
+
+// A fine-tune first measures where it starts: the imported weights on this validation split, as
+// `val` of the same file would (same images, imgsz and batch), logged as epoch 0.
+void Trainer::Impl::validateStartingPoint()
+{
+    const ValidationOutput val =
+        m_validator->run(*m_emaModel, m_device, m_criterion.get(), [&](int b, int n) {
+            if (m_observer)
+                m_observer->validationProgress({0, b, n});
+        });
+    m_trainSeconds += val.seconds;
+    QJsonObject ev{{QStringLiteral("metrics/precision(B)"), val.metrics.precision},
+                   {QStringLiteral("metrics/recall(B)"), val.metrics.recall},
+                   {QStringLiteral("metrics/mAP50(B)"), val.metrics.map50},
+                   {QStringLiteral("metrics/mAP50-95(B)"), val.metrics.map50_95},
+                   {QStringLiteral("val/box_loss"), val.loss[0]},
+                   {QStringLiteral("val/cls_loss"), val.loss[1]},
+                   {QStringLiteral("val/dfl_loss"), val.loss[2]},
+                   {QStringLiteral("from"), m_fineTunedFrom}};
+    m_log->appendEvent(QStringLiteral("baseline"), ev);
+    say(LogLevel::Info,
+        QStringLiteral("Starting point before fine-tuning (epoch 0): P %1, R %2, mAP50 %3, "
+                       "mAP50-95 %4")
+            .arg(formatG6(val.metrics.precision), formatG6(val.metrics.recall),
+                 formatG6(val.metrics.map50), formatG6(val.metrics.map50_95)));
 }
 
 QJsonObject Trainer::Impl::baseMeta(const QString &kind, int completedEpochs,
@@ -728,6 +849,21 @@ RunFinished Trainer::Impl::runUnchecked()
         Result<CheckpointData> state = loadCheckpoint(plan->checkpoint);
         if (!state)
             return fail(state.error());
+        if (state.value().meta.value(QStringLiteral("source")) == QLatin1String("ultralytics")) {
+            if (!adoptUltralyticsState(state.value(), &error))
+                return fail(QStringLiteral("%1: %2").arg(plan->checkpoint, error));
+            say(LogLevel::Info,
+                QStringLiteral("Ultralytics %1 state restored for %2 parameters; EMA (%3 updates) "
+                               "and weights from its EMA, as Ultralytics resumes")
+                    .arg(state.value()
+                             .meta.value(QStringLiteral("optimizer"))
+                             .toObject()
+                             .value(QStringLiteral("name"))
+                             .toString())
+                    .arg(state.value().meta.value(QStringLiteral("optimizer_states_moved")).toInt())
+                    .arg(qint64(
+                        state.value().meta.value(QStringLiteral("ema_updates")).toDouble())));
+        }
         if (!restoreState(state.value(), &error))
             return fail(QStringLiteral("%1: %2").arg(plan->checkpoint, error));
         m_resumes.append(QJsonObject{
@@ -773,6 +909,8 @@ RunFinished Trainer::Impl::runUnchecked()
                                                      {QStringLiteral("exact"), m_exact}});
     if (m_observer)
         m_observer->runStarted(started);
+    if (m_mode == QLatin1String("fine-tune") && cfg.val)
+        validateStartingPoint();
 
     RunFinished done;
     done.runDir = m_log->runDir();
