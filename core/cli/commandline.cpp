@@ -25,10 +25,14 @@ int CommandLine::usage(int code)
              "  predict model=W source=IMAGE|DIR [conf=0.25 iou=0.7 imgsz= threads=]\n"
              "  info   model=n|...|FILE.pt [nc=80] [imgsz=640]\n"
              "  synth  out=DIR [train=128 val=32 imgsz=96 classes=3 seed=0]\n"
-             "  checkpoints RUN_DIR\n"
+             "  checkpoints RUN_DIR   (YoloDeck's or Ultralytics' runs/detect/trainN)\n"
              "  inspect FILE [hash=true]\n"
+             "  inspect RUN_DIR       an Ultralytics run: args, epochs, best, last metrics, "
+             "weights\n"
              "  compare a=FILE b=FILE [data=Y split=val imgsz= conf=0.25 seed=0 cache=true "
              "project= name=]\n"
+             "  export model=FILE.pt format=state_dict [out=PATH]   weights for Python "
+             "(torch.load)\n"
              "  version\n"
              "Training keys (Ultralytics names and defaults): %1\n")
              .arg(TrainConfig::keys().join(QLatin1Char(' ')));
@@ -67,6 +71,8 @@ int CommandLine::run(const QStringList &arguments)
             return inspect(args);
         if (mode == QLatin1String("compare"))
             return compare(args);
+        if (mode == QLatin1String("export"))
+            return exportModel(args);
     } catch (const c10::Error &e) {
         m_err << QStringLiteral("ERROR LibTorch: %1\n")
                      .arg(QString::fromStdString(e.what_without_backtrace()));
@@ -76,7 +82,7 @@ int CommandLine::run(const QStringList &arguments)
         return 1;
     }
     m_err << QStringLiteral("unknown mode '%1'; valid modes: train val predict info synth "
-                            "checkpoints inspect compare version\n")
+                            "checkpoints inspect compare export version\n")
                  .arg(mode);
     return 2;
 }

@@ -14,9 +14,11 @@ namespace yolodeck {
 //   predict model=W source=IMG|DIR  annotated images and YOLO txt predictions
 //   info   model=n nc=80 imgsz=640  layers, parameters, GFLOPs (model may be a .pt)
 //   synth  out=DIR                  write the generated demo dataset
-//   checkpoints RUN_DIR             table of a run's checkpoints
+//   checkpoints RUN_DIR             table of a run's checkpoints (YoloDeck's or Ultralytics')
 //   inspect FILE [hash=true]        a checkpoint's meta.json, archive check, model tensor hash
+//   inspect RUN_DIR                 an Ultralytics run folder: args, epochs, best, last row
 //   compare a=FILE b=FILE [data=Y]  best vs last (or any pair): tables, compare.json, report.html
+//   export model=FILE format=state_dict   weights as a name -> tensor dict for torch.load
 // Returns the process exit code. Output goes to `out`, problems to `err`.
 class CommandLine
 {
@@ -39,7 +41,10 @@ private:
     int synth(const QStringList &args);
     int checkpoints(const QStringList &args);
     int inspect(const QStringList &args);
+    int inspectUltralyticsRun(const QString &dir);
+    void printCheckpointTable(const QString &dir);
     int compare(const QStringList &args);
+    int exportModel(const QStringList &args);
     int usage(int code);
 
     QTextStream &m_out;

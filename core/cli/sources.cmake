@@ -1,5 +1,5 @@
 # yolodeck-cli's engine: one file per mode (train, val, predict, info, synth, checkpoints, inspect,
-# compare), the dispatcher, and what the modes share.
+# compare, export), the dispatcher, and what the modes share.
 yolodeck_core_folder(cli
     cli/commandline.h cli/commandline.cpp
     cli/modearguments.h cli/modearguments.cpp
@@ -12,5 +12,7 @@ yolodeck_core_folder(cli
     cli/checkpointsmode.cpp
     cli/inspectmode.cpp
     cli/comparemode.cpp
+    cli/exportmode.cpp
 )
-target_link_libraries(yolodeck_core_cli PUBLIC yolodeck_core_train yolodeck_core_compare)
+target_link_libraries(yolodeck_core_cli PUBLIC yolodeck_core_train yolodeck_core_compare
+                                         yolodeck_core_interop)

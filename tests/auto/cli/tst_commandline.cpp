@@ -160,6 +160,33 @@ QList<std::array<int, 3>> batchEvents(const QString &eventsPath)
     return out;
 }
 
+// A folder as Ultralytics 8.3 leaves it four epochs into `yolo train model=yolov8n.pt
+// data=coco8.yaml epochs=5`: args.yaml, results.csv (epoch 3 the best so far) and weights/. The
+// .pt files are stand-ins: what this exercises is the folder, not the pickle reader.
+void writeUltralyticsRun(const QString &dir)
+{
+    QVERIFY(writeFile(dir + QStringLiteral("/args.yaml"),
+                      "task: detect\nmode: train\nmodel: yolov8n.pt\ndata: coco8.yaml\n"
+                      "epochs: 5\ntime: null\npatience: 100\nbatch: 16\nimgsz: 640\n"
+                      "save: true\nsave_period: -1\ndevice: null\nname: train3\n"
+                      "save_dir: runs/detect/train3\n"));
+    QVERIFY(writeFile(
+        dir + QStringLiteral("/results.csv"),
+        "epoch,time,train/box_loss,train/cls_loss,train/dfl_loss,metrics/precision(B),"
+        "metrics/recall(B),metrics/mAP50(B),metrics/mAP50-95(B),val/box_loss,val/cls_loss,"
+        "val/dfl_loss,lr/pg0,lr/pg1,lr/pg2\n"
+        "1,11.6052,1.22375,2.83641,1.29548,0.65186,0.51667,0.61371,0.44921,1.12003,2.34652,"
+        "1.23481,0.000664,0.000664,0.000664\n"
+        "2,20.3371,1.18942,2.61905,1.27211,0.66912,0.53335,0.62857,0.46032,1.10589,2.01436,"
+        "1.22163,0.00132144,0.00132144,0.00132144\n"
+        "3,28.9903,1.20315,2.4408,1.28007,0.70411,0.55,0.65283,0.47719,1.09002,1.78523,1.21322,"
+        "0.00196572,0.00196572,0.00196572\n"
+        "4,37.7214,1.15872,2.2093,1.25551,0.69023,0.55,0.64,0.47,1.07781,1.60014,1.20511,"
+        "0.00193,0.00193,0.00193\n"));
+    QVERIFY(writeFile(dir + QStringLiteral("/weights/last.pt"), "stand-in for last.pt\n"));
+    QVERIFY(writeFile(dir + QStringLiteral("/weights/best.pt"), "stand-in for best.pt\n"));
+}
+
 } // namespace
 
 // yolodeck-cli's promises (core/cli/commandline.h): most cases run in-process through
@@ -192,6 +219,9 @@ private Q_SLOTS:
     void inspectShowsMetaArchiveAndHash();
     void inspectRefusesBadFiles_data();
     void inspectRefusesBadFiles();
+    void inspectSummarisesUltralyticsRun();
+    void inspectRefusesOtherFolders();
+    void checkpointsListsUltralyticsWeights();
     void resumeOfWeightsOnlyFileOffersFineTuning();
     void resumeWithChangedBatchNeedsForce();
     void ctrlCStopsAndSaysHowToResume();
@@ -881,6 +911,98 @@ void TestCommandLine::inspectRefusesBadFiles()
     QVERIFY2(errors.size() == 1, qPrintable(r.err));
     QVERIFY2(errors.first().contains(QFileInfo(file).fileName()), qPrintable(errors.first()));
     QVERIFY2(!r.out.contains(QLatin1String("archive ok")), qPrintable(r.out));
+}
+
+void TestCommandLine::inspectSummarisesUltralyticsRun()
+{
+    const QString dir = path(QStringLiteral("ultralytics/runs/detect/train3"));
+    writeUltralyticsRun(dir);
+    if (QTest::currentTestFailed())
+        return;
+    const CliRun r = runInProcess({QStringLiteral("inspect"), dir});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QStringList expected = {
+        QStringLiteral("Ultralytics run: ") + QDir(dir).absolutePath(),
+        QStringLiteral("args.yaml: model=yolov8n.pt data=coco8.yaml epochs=5 imgsz=640 batch=16"),
+        QStringLiteral("epochs: 4/5 (not finished: training, or stopped)"),
+        // fitness 0.1 * 0.65283 + 0.9 * 0.47719
+        QStringLiteral("best: epoch 3, fitness 0.4948, mAP50 0.6528, mAP50-95 0.4772"),
+        QStringLiteral("last: epoch 4, time 0:00:38, precision 0.6902, recall 0.5500, mAP50 "
+                       "0.6400, mAP50-95 0.4700, fitness 0.4870"),
+        QStringLiteral("last losses: train box 1.1587 cls 2.2093 dfl 1.2555, val box 1.0778 cls "
+                       "1.6001 dfl 1.2051"),
+        QStringLiteral("last lr: pg0 0.00193 pg1 0.00193 pg2 0.00193"),
+        QStringLiteral("weights: ") + QDir(dir).absolutePath() + QStringLiteral("/weights")};
+    const QStringList out = lines(r.out);
+    for (const QString &line : expected)
+        QVERIFY2(out.contains(line), qPrintable(line + QStringLiteral("\nnot in:\n") + r.out));
+    QStringList files;
+    for (const QString &line : out) {
+        if (words(line).value(0).endsWith(QLatin1String(".pt")))
+            files << words(line).value(0);
+    }
+    files.sort();
+    QCOMPARE(files, (QStringList{QStringLiteral("best.pt"), QStringLiteral("last.pt")}));
+
+    // The fifth row makes it finished; the file may be given instead of its folder.
+    QFile csv(dir + QStringLiteral("/results.csv"));
+    QVERIFY(csv.open(QIODevice::Append));
+    csv.write("5,46.5301,1.13,2.01,1.24,0.73,0.57,0.70,0.51,1.07,1.55,1.2,0.00127,0.00127,"
+              "0.00127\n");
+    csv.close();
+    const CliRun done = runInProcess({QStringLiteral("inspect"), dir});
+    QVERIFY2(done.code == 0, qPrintable(done.err));
+    QVERIFY2(lines(done.out).contains(QStringLiteral("epochs: 5/5 (finished)")),
+             qPrintable(done.out));
+    QVERIFY2(done.out.contains(QStringLiteral("best: epoch 5,")), qPrintable(done.out));
+}
+
+void TestCommandLine::inspectRefusesOtherFolders()
+{
+    // A YoloDeck run folder (events.jsonl) and a folder of something else.
+    const QString yolodeck = path(QStringLiteral("folders/yolodeck-run"));
+    writeUltralyticsRun(yolodeck);
+    if (QTest::currentTestFailed())
+        return;
+    QVERIFY(writeFile(yolodeck + QStringLiteral("/events.jsonl"), "{\"type\":\"run_start\"}\n"));
+    const QString other = path(QStringLiteral("folders/photos"));
+    QVERIFY(writeFile(other + QStringLiteral("/notes.txt"), "not a run\n"));
+    for (const QString &dir : {yolodeck, other}) {
+        const CliRun r = runInProcess({QStringLiteral("inspect"), dir});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.startsWith(QStringLiteral("ERROR ") + dir) &&
+                     r.err.contains(QStringLiteral("not an Ultralytics run folder")),
+                 qPrintable(r.err));
+        QVERIFY2(r.out.isEmpty(), qPrintable(r.out));
+    }
+}
+
+void TestCommandLine::checkpointsListsUltralyticsWeights()
+{
+    const QString dir = path(QStringLiteral("ultralytics/runs/detect/train4"));
+    writeUltralyticsRun(dir);
+    if (QTest::currentTestFailed())
+        return;
+    QVERIFY(writeFile(dir + QStringLiteral("/weights/epoch2.pt"), "stand-in for epoch2.pt\n"));
+    const CliRun r = runInProcess({QStringLiteral("checkpoints"), dir});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QStringList files;
+    for (const QString &line : lines(r.out)) {
+        if (words(line).value(0).endsWith(QLatin1String(".pt")))
+            files << words(line).value(0);
+    }
+    files.sort();
+    QCOMPARE(files, (QStringList{QStringLiteral("best.pt"), QStringLiteral("epoch2.pt"),
+                                 QStringLiteral("last.pt")}));
+    QVERIFY2(lines(r.out).contains(QStringLiteral(
+                 "Ultralytics run: 4/5 epochs in results.csv, best epoch 3 (fitness 0.4948)")),
+             qPrintable(r.out));
+    // The weights folder itself is listed the same way, without the run's summary.
+    const CliRun weights =
+        runInProcess({QStringLiteral("checkpoints"), dir + QStringLiteral("/weights")});
+    QVERIFY2(weights.code == 0, qPrintable(weights.err));
+    QVERIFY2(weights.out.contains(QStringLiteral("last.pt")), qPrintable(weights.out));
+    QVERIFY2(!weights.out.contains(QStringLiteral("Ultralytics run")), qPrintable(weights.out));
 }
 
 void TestCommandLine::resumeOfWeightsOnlyFileOffersFineTuning()
