@@ -1457,6 +1457,26 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
         <translation>正在跟踪 %1：%2 轮（另一个进程正在训练它）</translation>
     </message>
     <message>
+        <source>Showing Ultralytics run %1: %2 epochs</source>
+        <translation>显示 Ultralytics 运行 %1：%2 轮</translation>
+    </message>
+    <message>
+        <source>Following Ultralytics run %1 (results.csv, %2 epochs)</source>
+        <translation>正在跟踪 Ultralytics 运行 %1（results.csv，%2 轮）</translation>
+    </message>
+    <message>
+        <source>The Ultralytics run %1 has ended.</source>
+        <translation>Ultralytics 运行 %1 已结束。</translation>
+    </message>
+    <message>
+        <source>YoloDeck — %1 (Ultralytics)</source>
+        <translation>YoloDeck — %1（Ultralytics）</translation>
+    </message>
+    <message>
+        <source>Ultralytics logs no batch losses: the charts show one point per epoch and grow with results.csv.</source>
+        <translation>Ultralytics 不记录批次损失：图表每轮显示一个点，并随 results.csv 增长。</translation>
+    </message>
+    <message>
         <source>Compare</source>
         <translation>比较</translation>
     </message>
@@ -1517,6 +1537,14 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
     <message>
         <source>&lt;b&gt;Resume (not exact)&lt;/b&gt; in the same run folder.</source>
         <translation>在同一运行文件夹中&lt;b&gt;恢复（非精确）&lt;/b&gt;。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Continue this Ultralytics run (not exact)&lt;/b&gt; in a new YoloDeck run folder. Its weights, EMA, optimizer state and history are restored; the data order differs from Ultralytics&apos;. The Ultralytics files are not modified.</source>
+        <translation>&lt;b&gt;继续此 Ultralytics 训练（非精确）&lt;/b&gt;，写入新的 YoloDeck 训练文件夹。其权重、EMA、优化器状态和历史记录都会恢复；数据顺序与 Ultralytics 不同。Ultralytics 的文件不会被修改。</translation>
+    </message>
+    <message>
+        <source>Continue in YoloDeck</source>
+        <translation>在 YoloDeck 中继续</translation>
     </message>
     <message>
         <source>&lt;b&gt;Exact resume as a branch:&lt;/b&gt; this is an older state of its run, so training continues in a new folder and nothing after it is overwritten.</source>
@@ -1609,8 +1637,20 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
         <translation>数据集</translation>
     </message>
     <message>
-        <source>Model scale (n s m l x; tiny for quick tests) or a .pt file to fine-tune from</source>
-        <translation>模型规模（n s m l x；tiny 用于快速测试）或用于微调的 .pt 文件</translation>
+        <source>Model scale (n s m l x; tiny for quick tests) or a .pt file to fine-tune from: a YoloDeck checkpoint or Ultralytics weights such as yolov8n.pt or a run&apos;s best.pt</source>
+        <translation>模型规模（n s m l x；tiny 用于快速测试）或用于微调的 .pt 文件：YoloDeck 检查点，或 Ultralytics 权重，如 yolov8n.pt 或某次训练的 best.pt</translation>
+    </message>
+    <message>
+        <source>Choose weights to fine-tune from (.pt)</source>
+        <translation>选择用于微调的权重（.pt）</translation>
+    </message>
+    <message>
+        <source>Choose weights to fine-tune from</source>
+        <translation>选择用于微调的权重</translation>
+    </message>
+    <message>
+        <source>PyTorch weights: YoloDeck or Ultralytics (*.pt)</source>
+        <translation>PyTorch 权重：YoloDeck 或 Ultralytics (*.pt)</translation>
     </message>
     <message>
         <source>Model</source>

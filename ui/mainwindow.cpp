@@ -583,7 +583,9 @@ void MainWindow::onRunFinished(const RunFinished &finished)
 QString MainWindow::runSignature(const QString &runDir)
 {
     QString signature;
-    for (const QString &name : {QStringLiteral("events.jsonl"), QStringLiteral("results.csv")}) {
+    // results.png: Ultralytics draws it once its run has ended (also when it stopped early).
+    for (const QString &name : {QStringLiteral("events.jsonl"), QStringLiteral("results.csv"),
+                                QStringLiteral("results.png")}) {
         const QFileInfo info(runDir + QLatin1Char('/') + name);
         signature +=
             QStringLiteral("%1:%2;").arg(info.size()).arg(info.lastModified().toMSecsSinceEpoch());
@@ -619,15 +621,35 @@ void MainWindow::openRun(const QString &path)
     m_stateLabel->setText(tr("Reading %1…").arg(path));
 }
 
+// The status line of a run Ultralytics writes: the epochs done of the planned total (args.yaml).
+QString MainWindow::ultralyticsRunText(const RunReplay &replay)
+{
+    const int done = replay.history.empty() ? 0 : replay.history.back().epoch;
+    const QString epochs = replay.epochs > 0 ? QStringLiteral("%1/%2").arg(done).arg(replay.epochs)
+                                             : QString::number(done);
+    const QString dir = QDir::toNativeSeparators(replay.runDir);
+    return replay.finished
+               ? tr("Showing Ultralytics run %1: %2 epochs").arg(dir, epochs)
+               : tr("Following Ultralytics run %1 (results.csv, %2 epochs)").arg(dir, epochs);
+}
+
 void MainWindow::onRunLoaded(const RunReplay &replay)
 {
     if (replay.history.empty() && replay.batches.empty() && !replay.error.isEmpty()) {
+        if (m_refreshingFollowedRun) {
+            // The followed run's files went bad (or were replaced): keep what is shown, say why,
+            // and read again when they change.
+            m_refreshingFollowedRun = false;
+            m_log->append(LogLevel::Warning, replay.error);
+            return;
+        }
         m_stateLabel->setText(tr("Idle"));
         QMessageBox::warning(this, tr("Open run"), replay.error);
         return;
     }
     const bool refresh = m_refreshingFollowedRun;
     m_refreshingFollowedRun = false;
+    const bool ultralytics = replay.source == QLatin1String("ultralytics");
     m_runDir = replay.runDir;
     m_charts->showReplay(replay);
     if (replay.finished) {
@@ -638,6 +660,13 @@ void MainWindow::onRunLoaded(const RunReplay &replay)
         m_followTimer->start();
     }
     if (refresh) {
+        if (ultralytics) {
+            m_stateLabel->setText(ultralyticsRunText(replay));
+            if (replay.finished)
+                m_log->append(LogLevel::Info, tr("The Ultralytics run %1 has ended.")
+                                                  .arg(QDir::toNativeSeparators(replay.runDir)));
+            return;
+        }
         m_stateLabel->setText(tr("Following %1: %2 epochs (another process is training it)")
                                   .arg(replay.runDir)
                                   .arg(replay.history.size()));
@@ -645,9 +674,21 @@ void MainWindow::onRunLoaded(const RunReplay &replay)
     }
     m_checkpoints->setDirectory(replay.runDir);
     rememberRun(replay.runDir);
-    setWindowTitle(tr("YoloDeck — %1").arg(QDir(replay.runDir).dirName()));
-    m_stateLabel->setText(
-        tr("Showing %1: %2 epochs").arg(replay.runDir).arg(replay.history.size()));
+    if (ultralytics) {
+        setWindowTitle(tr("YoloDeck — %1 (Ultralytics)").arg(QDir(replay.runDir).dirName()));
+        const QString text = ultralyticsRunText(replay);
+        m_stateLabel->setText(text);
+        m_log->append(LogLevel::Info,
+                      replay.finished
+                          ? text
+                          : text + QLatin1Char(' ') +
+                                tr("Ultralytics logs no batch losses: the charts show one point "
+                                   "per epoch and grow with results.csv."));
+    } else {
+        setWindowTitle(tr("YoloDeck — %1").arg(QDir(replay.runDir).dirName()));
+        m_stateLabel->setText(
+            tr("Showing %1: %2 epochs").arg(replay.runDir).arg(replay.history.size()));
+    }
     if (m_tabs->currentIndex() != CheckpointsTab)
         m_tabs->setCurrentIndex(ChartsTab);
 }

@@ -90,6 +90,7 @@ private:
     void fineTuneFrom(const QString &path);
     void openCompareDialog();
     static QString runSignature(const QString &runDir);
+    static QString ultralyticsRunText(const RunReplay &replay);
     void followRunTick();
     void stopFollowingRun();
 

@@ -34,8 +34,14 @@ ResumeDialog::ResumeDialog(const ResumeRequest &request, QWidget *parent)
                                  : tr("<b>Resume (not exact)</b> in the same run folder.");
         break;
     case ResumeRequest::Action::Branch:
-        headline = tr("<b>Exact resume as a branch:</b> this is an older state of its run, so "
-                      "training continues in a new folder and nothing after it is overwritten.");
+        headline = request.foreign
+                       ? tr("<b>Continue this Ultralytics run (not exact)</b> in a new YoloDeck "
+                            "run folder. Its weights, EMA, optimizer state and history are "
+                            "restored; the data order differs from Ultralytics'. The Ultralytics "
+                            "files are not modified.")
+                       : tr("<b>Exact resume as a branch:</b> this is an older state of its run, "
+                            "so training continues in a new folder and nothing after it is "
+                            "overwritten.");
         break;
     case ResumeRequest::Action::FineTune:
         headline = tr("<b>Fine-tune only:</b> this file holds weights without optimizer state, so "
@@ -91,9 +97,11 @@ ResumeDialog::ResumeDialog(const ResumeRequest &request, QWidget *parent)
     auto buttons = new QDialogButtonBox(QDialogButtonBox::Cancel);
     if (request.action == ResumeRequest::Action::Continue ||
         request.action == ResumeRequest::Action::Branch) {
-        auto resume = buttons->addButton(
-            request.action == ResumeRequest::Action::Branch ? tr("Resume as branch") : tr("Resume"),
-            QDialogButtonBox::AcceptRole);
+        auto resume = buttons->addButton(request.foreign ? tr("Continue in YoloDeck")
+                                         : request.action == ResumeRequest::Action::Branch
+                                             ? tr("Resume as branch")
+                                             : tr("Resume"),
+                                         QDialogButtonBox::AcceptRole);
         resume->setDefault(true);
         connect(resume, &QPushButton::clicked, this, [this] {
             m_choice = Choice::Resume;

@@ -24,6 +24,7 @@ struct ResumeRequest
     int completedBatch = 0; // > 0 for a mid-epoch stop
     int epochs = 0;         // the planned total; the dialog lets the user raise it
     bool exact = true;
+    bool foreign = false;     // written by another tool (an Ultralytics last.pt): never exact
     bool canFineTune = false; // a readable checkpoint can always seed a fine-tune
     QString summary;
     QStringList checks;

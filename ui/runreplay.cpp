@@ -1,5 +1,6 @@
 #include "ui/runreplay.h"
 
+#include "core/interop/ultralyticsrun.h"
 #include "core/runlog/runlog.h"
 
 #include <QCoreApplication>
@@ -20,6 +21,28 @@ std::array<double, 3> triple(const QJsonValue &value)
     const QJsonArray a = value.toArray();
     return {a.at(0).toDouble(qQNaN()), a.at(1).toDouble(qQNaN()), a.at(2).toDouble(qQNaN())};
 }
+
+// results.csv and args.yaml of a folder Ultralytics trains into: epoch rows, no batches.
+RunReplay loadUltralyticsReplay(const QString &runDir)
+{
+    RunReplay replay;
+    replay.runDir = runDir;
+    replay.source = QStringLiteral("ultralytics");
+    Result<UltralyticsRunInfo> run = readUltralyticsRun(runDir);
+    if (!run) {
+        replay.error = run.error();
+        return replay;
+    }
+    UltralyticsRunInfo info = run.take();
+    replay.runDir = info.runDir;
+    replay.history = std::move(info.results.history);
+    for (int epoch : info.results.resumedAfter)
+        replay.resumeMarkers.push_back(epoch);
+    replay.epochs = info.plannedEpochs;
+    replay.bestEpoch = info.bestEpoch;
+    replay.finished = info.finished;
+    return replay;
+}
 } // namespace
 
 RunReplay loadRunReplay(const QString &path)
@@ -27,6 +50,8 @@ RunReplay loadRunReplay(const QString &path)
     RunReplay replay;
     const QFileInfo info(path);
     replay.runDir = info.isDir() ? info.absoluteFilePath() : info.absolutePath();
+    if (isUltralyticsRunFolder(replay.runDir))
+        return loadUltralyticsReplay(replay.runDir);
     const QDir dir(replay.runDir);
     const QString csv = dir.filePath(QStringLiteral("results.csv"));
     const QString events = dir.filePath(QStringLiteral("events.jsonl"));

@@ -90,11 +90,20 @@ RunSetupPanel::RunSetupPanel(QWidget *parent)
     m_model->setEditable(true);
     m_model->addItems(modelScaleNames());
     m_model->setToolTip(tr("Model scale (n s m l x; tiny for quick tests) or a .pt file to "
-                           "fine-tune from"));
+                           "fine-tune from: a YoloDeck checkpoint or Ultralytics weights such as "
+                           "yolov8n.pt or a run's best.pt"));
+    auto browseModelButton = new QToolButton;
+    browseModelButton->setText(tr("…"));
+    browseModelButton->setToolTip(tr("Choose weights to fine-tune from (.pt)"));
+    auto modelRow = new QWidget;
+    auto modelLayout = new QHBoxLayout(modelRow);
+    modelLayout->setContentsMargins(0, 0, 0, 0);
+    modelLayout->addWidget(m_model, 1);
+    modelLayout->addWidget(browseModelButton);
     addField(
         form, QStringLiteral("model"), tr("Model"), m_model,
         [this] { return m_model->currentText().trimmed(); },
-        [this](const QString &t) { m_model->setCurrentText(t); });
+        [this](const QString &t) { m_model->setCurrentText(t); }, modelRow);
 
     auto spin = [](int min, int max, int step) {
         auto box = new QSpinBox;
@@ -203,6 +212,7 @@ RunSetupPanel::RunSetupPanel(QWidget *parent)
     connect(m_advancedToggle, &QToolButton::toggled, this, &RunSetupPanel::setAdvancedVisible);
     connect(browse, &QToolButton::clicked, this, &RunSetupPanel::browseDataset);
     connect(browseProjectButton, &QToolButton::clicked, this, &RunSetupPanel::browseProject);
+    connect(browseModelButton, &QToolButton::clicked, this, &RunSetupPanel::browseModel);
     connect(m_data, &QComboBox::currentIndexChanged, this, [this] {
         // Choosing the demo picks settings whose mAP visibly climbs within a minute on a laptop
         // CPU: the tiny model on 64 px images, one optimizer step per batch of 8 (nbs=8 instead
@@ -465,6 +475,19 @@ void RunSetupPanel::browseDataset()
         return;
     rebuildDatasetList(QString());
     m_data->setEditText(path);
+    revalidate();
+}
+
+void RunSetupPanel::browseModel()
+{
+    const QString current = text(QStringLiteral("model"));
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Choose weights to fine-tune from"),
+        current.endsWith(QLatin1String(".pt")) ? QFileInfo(current).absolutePath() : QString(),
+        tr("PyTorch weights: YoloDeck or Ultralytics (*.pt)"));
+    if (path.isEmpty())
+        return;
+    m_model->setCurrentText(path);
     revalidate();
 }
 

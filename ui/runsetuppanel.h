@@ -71,6 +71,7 @@ private:
     void revalidate();
     void browseDataset();
     void browseProject();
+    void browseModel();
     void rebuildDatasetList(const QString &current);
 
     QMap<QString, Field> m_fields;

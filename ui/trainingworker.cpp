@@ -201,6 +201,7 @@ void TrainingWorker::planResume(const QString &checkpoint)
         request.completedBatch = plan.info.batch;
         request.epochs = plan.epochs;
         request.exact = plan.exact;
+        request.foreign = plan.info.source == QLatin1String("ultralytics");
         request.canFineTune = plan.info.isValid();
         request.summary = plan.summary();
         request.checks = plan.checks;

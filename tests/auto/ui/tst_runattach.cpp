@@ -2,18 +2,23 @@
 #include "core/runlog/runlog.h"
 #include "ui/chartspanel.h"
 #include "ui/chartview.h"
+#include "ui/checkpointbrowser.h"
+#include "ui/checkpointtablemodel.h"
 #include "ui/mainwindow.h"
 #include "ui/metatypes.h"
 
 #include <QAction>
 #include <QApplication>
+#include <QDir>
 #include <QFile>
 #include <QFileDialog>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QProcess>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -55,6 +60,53 @@ int resultRows(const QString &runDir)
 {
     const Result<History> rows = RunLog::readResults(runDir + QStringLiteral("/results.csv"));
     return rows ? int(rows.value().size()) : -1;
+}
+
+// What Ultralytics 8.3 writes while `yolo train model=yolov8n.pt data=coco8.yaml epochs=5` runs:
+// args.yaml at the start, then one results.csv row per epoch, appended.
+const QByteArray kUltralyticsArgs = "task: detect\nmode: train\nmodel: yolov8n.pt\n"
+                                    "data: coco8.yaml\nepochs: 5\ntime: null\npatience: 100\n"
+                                    "batch: 16\nimgsz: 640\nsave: true\nsave_period: -1\n"
+                                    "device: null\nname: train3\n";
+const QByteArray kUltralyticsRows[] = {
+    "epoch,time,train/box_loss,train/cls_loss,train/dfl_loss,metrics/precision(B),"
+    "metrics/recall(B),metrics/mAP50(B),metrics/mAP50-95(B),val/box_loss,val/cls_loss,"
+    "val/dfl_loss,lr/pg0,lr/pg1,lr/pg2\n",
+    "1,11.6052,1.22375,2.83641,1.29548,0.65186,0.51667,0.61371,0.44921,1.12003,2.34652,1.23481,"
+    "0.000664,0.000664,0.000664\n",
+    "2,20.3371,1.18942,2.61905,1.27211,0.66912,0.53335,0.62857,0.46032,1.10589,2.01436,1.22163,"
+    "0.00132144,0.00132144,0.00132144\n",
+    "3,28.9903,1.20315,2.4408,1.28007,0.70411,0.55,0.65283,0.47719,1.09002,1.78523,1.21322,"
+    "0.00196572,0.00196572,0.00196572\n",
+    "4,37.7214,1.15872,2.2093,1.25551,0.72203,0.56667,0.68818,0.50306,1.07781,1.60014,1.20511,"
+    "0.00193,0.00193,0.00193\n",
+    "5,46.5301,1.13025,2.01187,1.24003,0.71109,0.56667,0.67733,0.49915,1.07002,1.55021,1.20078,"
+    "0.00127,0.00127,0.00127\n"};
+
+bool appendTo(const QString &path, const QByteArray &bytes)
+{
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly | QIODevice::Append) && f.write(bytes) == bytes.size();
+}
+
+// The value the chart holds for a series at an epoch, from its CSV export ("" when absent).
+QString chartValue(ChartView *chart, const QString &series, int epoch)
+{
+    const QString prefix = QStringLiteral("%1,%2,").arg(series).arg(epoch);
+    for (const QString &line : chart->toCsv().split(QLatin1Char('\n'))) {
+        if (line.startsWith(prefix))
+            return line.split(QLatin1Char(',')).value(3);
+    }
+    return {};
+}
+
+QString statusText(QMainWindow *window)
+{
+    QStringList texts;
+    for (const QLabel *label : window->statusBar()->findChildren<QLabel *>())
+        texts << label->text();
+    return texts.join(QLatin1Char('|'));
 }
 
 bool strictlyIncreasingKeys(const QCPGraph *graph)
@@ -171,6 +223,70 @@ private Q_SLOTS:
         losses->flush();
         QVERIFY(strictlyIncreasingKeys(losses->plot()->graph(0)));
         QCOMPARE(losses->epochPointCount(), kEpochs);
+    }
+
+    // An Ultralytics run folder: no events.jsonl, results.csv grown by another program (Python).
+    void openRunFollowsAnUltralyticsRun()
+    {
+        const QString runDir = m_dir.filePath(QStringLiteral("ultralytics/runs/detect/train3"));
+        const QString csv = runDir + QStringLiteral("/results.csv");
+        QVERIFY(appendTo(runDir + QStringLiteral("/args.yaml"), kUltralyticsArgs));
+        QVERIFY(appendTo(csv, kUltralyticsRows[0] + kUltralyticsRows[1] + kUltralyticsRows[2] +
+                                  kUltralyticsRows[3]));
+        QVERIFY(appendTo(runDir + QStringLiteral("/weights/last.pt"), "stand-in for last.pt"));
+        QVERIFY(appendTo(runDir + QStringLiteral("/weights/best.pt"), "stand-in for best.pt"));
+
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        ChartView *losses = window.chartsPanel()->chart(ChartView::Kind::Losses);
+        ChartView *metrics = window.chartsPanel()->chart(ChartView::Kind::Metrics);
+        ChartView *epochTime = window.chartsPanel()->chart(ChartView::Kind::EpochTime);
+
+        window.openRun(csv); // the file names its folder
+        QTRY_COMPARE_WITH_TIMEOUT(metrics->epochPointCount(), 3, 20000);
+        QCOMPARE(losses->epochPointCount(), 3);
+        QCOMPARE(losses->batchPointCount(), 0); // Ultralytics logs no batch losses
+        QCOMPARE(chartValue(metrics, QStringLiteral("mAP50-95"), 2), QStringLiteral("0.46032"));
+        QCOMPARE(chartValue(epochTime, QStringLiteral("seconds per epoch"), 3),
+                 QString::number(28.9903 - 20.3371, 'g', 6));
+        QCOMPARE(metrics->bestEpoch(), 3);
+        QVERIFY2(window.windowTitle().contains(QStringLiteral("train3 (Ultralytics)")),
+                 qPrintable(window.windowTitle()));
+        const QString dir = QDir::toNativeSeparators(runDir);
+        QVERIFY2(
+            statusText(&window).contains(
+                QStringLiteral("Following Ultralytics run %1 (results.csv, 3/5 epochs)").arg(dir)),
+            qPrintable(statusText(&window)));
+        // The Checkpoints tab lists weights/*.pt.
+        QTRY_COMPARE_WITH_TIMEOUT(window.checkpointBrowser()->model()->rowCount(), 2, 10000);
+
+        // Ultralytics appends epoch 4: the window follows.
+        QVERIFY(appendTo(csv, kUltralyticsRows[4]));
+        QTRY_COMPARE_WITH_TIMEOUT(metrics->epochPointCount(), 4, 10000);
+        QCOMPARE(chartValue(metrics, QStringLiteral("mAP50-95"), 4), QStringLiteral("0.50306"));
+        QTRY_COMPARE_WITH_TIMEOUT(metrics->bestEpoch(), 4, 5000);
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            statusText(&window).contains(QStringLiteral("(results.csv, 4/5 epochs)")),
+            qPrintable(statusText(&window)), 5000);
+
+        // Half of epoch 5's row is on disk: not a row yet, and no error.
+        const QByteArray last = kUltralyticsRows[5];
+        QVERIFY(appendTo(csv, last.left(40)));
+        QTest::qWait(2500); // two ticks of the follow timer
+        QCOMPARE(metrics->epochPointCount(), 4);
+        QCOMPARE(QApplication::activeModalWidget(), nullptr);
+
+        // The rest of it: the fifth of five epochs ends the run, and the window stops following.
+        QVERIFY(appendTo(csv, last.mid(40)));
+        QTRY_COMPARE_WITH_TIMEOUT(metrics->epochPointCount(), 5, 10000);
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            statusText(&window).contains(
+                QStringLiteral("Showing Ultralytics run %1: 5/5 epochs").arg(dir)),
+            qPrintable(statusText(&window)), 5000);
+        QVERIFY(appendTo(csv, kUltralyticsRows[5])); // nobody follows any more
+        QTest::qWait(2500);
+        QCOMPARE(metrics->epochPointCount(), 5);
     }
 };
 
