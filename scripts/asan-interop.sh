@@ -5,7 +5,7 @@
 # test files). The full sanitizer build of the project is issue 12's `make test-asan`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DYOLODECK_BUILD_UI=OFF \
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DYOLODECK_BUILD_UI=OFF -DYOLODECK_BUILD_BENCHMARKS=OFF \
   -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -O1" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
 ninja -C build-asan tst_picklereader tst_ultralyticsfuzz

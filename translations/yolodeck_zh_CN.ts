@@ -322,6 +322,14 @@ This cannot be undone.</source>
         <translation>完整（可恢复）</translation>
     </message>
     <message>
+        <source>Ultralytics (continue, not exact)</source>
+        <translation>Ultralytics（可继续，非精确）</translation>
+    </message>
+    <message>
+        <source>Ultralytics weights (fine-tune)</source>
+        <translation>Ultralytics 权重（用于微调）</translation>
+    </message>
+    <message>
         <source>weights (fine-tune)</source>
         <translation>仅权重（可微调）</translation>
     </message>

@@ -71,6 +71,9 @@ QVariant CheckpointTableModel::data(const QModelIndex &index, int role) const
         case Kind:
             if (!c.isValid())
                 return tr("unreadable");
+            if (c.source == QLatin1String("ultralytics"))
+                return c.kind == QLatin1String("full") ? tr("Ultralytics (continue, not exact)")
+                                                       : tr("Ultralytics weights (fine-tune)");
             return c.kind == QLatin1String("full") ? tr("full (resumable)")
                                                    : tr("weights (fine-tune)");
         case Epoch:
