@@ -1871,6 +1871,10 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
 <context>
     <name>yolodeck::TrainingWorker</name>
     <message>
+        <source>the run&apos;s own data.yaml cannot be used here; the Dataset field&apos;s %1 takes its place</source>
+        <translation>无法使用该训练自己的 data.yaml；改用“数据集”字段中的 %1</translation>
+    </message>
+    <message>
         <source>Training stopped by an internal error: %1</source>
         <translation>训练因内部错误停止：%1</translation>
     </message>

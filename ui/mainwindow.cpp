@@ -695,7 +695,7 @@ void MainWindow::onRunLoaded(const RunReplay &replay)
 
 void MainWindow::openCheckpoint(const QString &path)
 {
-    if (!m_controller->planResume(path)) {
+    if (!m_controller->planResume(path, m_setup->text(QStringLiteral("data")))) {
         QMessageBox::information(this, tr("Resume"),
                                  tr("Stop the current training before resuming another "
                                     "checkpoint."));
@@ -716,7 +716,7 @@ void MainWindow::onResumePlanned(const ResumeRequest &request)
         // offered for extension needs the raised one.
         stopFollowingRun();
         m_resumingFrom = request.checkpoint;
-        m_controller->resume(request.checkpoint, dialog.epochs());
+        m_controller->resume(request.checkpoint, dialog.epochs(), request.dataOverride);
     } else if (dialog.choice() == ResumeDialog::Choice::FineTune) {
         fineTuneFrom(request.checkpoint);
     }

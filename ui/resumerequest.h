@@ -25,6 +25,7 @@ struct ResumeRequest
     int epochs = 0;         // the planned total; the dialog lets the user raise it
     bool exact = true;
     bool foreign = false;     // written by another tool (an Ultralytics last.pt): never exact
+    QString dataOverride;     // a data.yaml that replaces the checkpoint's own (foreign runs)
     bool canFineTune = false; // a readable checkpoint can always seed a fine-tune
     QString summary;
     QStringList checks;

@@ -78,12 +78,12 @@ void TrainingController::start(const TrainConfig &config, bool createDemo)
     Q_EMIT requestTrain(config, createDemo);
 }
 
-void TrainingController::resume(const QString &checkpoint, int epochs)
+void TrainingController::resume(const QString &checkpoint, int epochs, const QString &data)
 {
     if (isBusy() || m_helperJob)
         return;
     setState(State::Starting);
-    Q_EMIT requestResume(checkpoint, epochs);
+    Q_EMIT requestResume(checkpoint, epochs, data);
 }
 
 void TrainingController::setPaused(bool paused)
@@ -103,12 +103,12 @@ void TrainingController::stop()
     setState(State::Stopping);
 }
 
-bool TrainingController::planResume(const QString &checkpoint)
+bool TrainingController::planResume(const QString &checkpoint, const QString &fallbackData)
 {
     if (isBusy() || m_helperJob)
         return false;
     m_helperJob = true;
-    Q_EMIT requestPlanResume(checkpoint);
+    Q_EMIT requestPlanResume(checkpoint, fallbackData);
     return true;
 }
 

@@ -38,11 +38,15 @@ public:
     bool isBusy() const { return m_state != State::Idle; }
 
     void start(const TrainConfig &config, bool createDemo = false);
-    void resume(const QString &checkpoint, int epochs);
+    // data: a data.yaml to use instead of the checkpoint's own (only for another tool's run,
+    // whose data.yaml may not exist on this machine; empty otherwise).
+    void resume(const QString &checkpoint, int epochs, const QString &data = QString());
     void setPaused(bool paused);
     void stop();
     // Jobs for the worker thread when no run is in progress; refused (false) while one is.
-    bool planResume(const QString &checkpoint);
+    // fallbackData: the Dataset field, used when the checkpoint is another tool's (an
+    // Ultralytics last.pt) and its own data.yaml is not on this machine.
+    bool planResume(const QString &checkpoint, const QString &fallbackData = QString());
     bool loadRun(const QString &path);
     // Stops a run and waits for the thread to finish (closing the window).
     void shutdown();
@@ -61,8 +65,8 @@ Q_SIGNALS:
 
     // To the worker (queued).
     void requestTrain(const yolodeck::TrainConfig &config, bool createDemo);
-    void requestResume(const QString &checkpoint, int epochs);
-    void requestPlanResume(const QString &checkpoint);
+    void requestResume(const QString &checkpoint, int epochs, const QString &data);
+    void requestPlanResume(const QString &checkpoint, const QString &fallbackData);
     void requestLoadRun(const QString &path);
 
 private:

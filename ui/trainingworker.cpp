@@ -139,11 +139,13 @@ void TrainingWorker::train(const TrainConfig &config, bool createDemo)
     }
 }
 
-void TrainingWorker::resume(const QString &checkpoint, int epochs)
+void TrainingWorker::resume(const QString &checkpoint, int epochs, const QString &data)
 {
     QMap<QString, QString> overrides;
     if (epochs > 0)
         overrides.insert(QStringLiteral("epochs"), QString::number(epochs));
+    if (!data.isEmpty())
+        overrides.insert(QStringLiteral("data"), data);
     ResumePlan plan;
     try {
         plan = ResumePlanner::plan(checkpoint, overrides);
@@ -163,7 +165,7 @@ void TrainingWorker::resume(const QString &checkpoint, int epochs)
     }
 }
 
-void TrainingWorker::planResume(const QString &checkpoint)
+void TrainingWorker::planResume(const QString &checkpoint, const QString &fallbackData)
 {
     // ---- Hook: core ResumePlanner → the dialog's plain ResumeRequest. ----
     // The dialog knows nothing of the planner; if the planner's API changes, only this block
@@ -172,6 +174,22 @@ void TrainingWorker::planResume(const QString &checkpoint)
     request.checkpoint = QFileInfo(checkpoint).absoluteFilePath();
     try {
         ResumePlan plan = ResumePlanner::plan(checkpoint, {});
+        // Another tool's run (an Ultralytics last.pt) names a data.yaml that may only exist on
+        // the machine it trained on: the Dataset field stands in for it, and the dialog says so.
+        if (plan.mode == ResumePlan::Mode::Refused &&
+            plan.info.source != QLatin1String("yolodeck") && plan.info.isResumable() &&
+            !fallbackData.isEmpty()) {
+            ResumePlan withData =
+                ResumePlanner::plan(checkpoint, {{QStringLiteral("data"), fallbackData}});
+            if (withData.mode == ResumePlan::Mode::Branch) {
+                withData.warnings.prepend(
+                    tr("the run's own data.yaml cannot be used here; the Dataset field's %1 "
+                       "takes its place")
+                        .arg(QDir::toNativeSeparators(fallbackData)));
+                plan = withData;
+                request.dataOverride = fallbackData;
+            }
+        }
         // A finished run's final epochN.pt is refused only because there is nothing left to
         // train: offer it with one more epoch, and the dialog lets the user raise the total.
         if (plan.mode == ResumePlan::Mode::Refused && plan.info.isResumable() &&

@@ -38,8 +38,8 @@ public Q_SLOTS:
     // generated at config.data first when it is missing.
     void train(const yolodeck::TrainConfig &config, bool createDemo);
     // An exact resume (same folder or branch) from a full checkpoint; epochs > 0 extends the run.
-    void resume(const QString &checkpoint, int epochs);
-    void planResume(const QString &checkpoint);
+    void resume(const QString &checkpoint, int epochs, const QString &data);
+    void planResume(const QString &checkpoint, const QString &fallbackData);
     void loadRun(const QString &path);
 
 Q_SIGNALS:

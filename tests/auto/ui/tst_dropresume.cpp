@@ -410,6 +410,51 @@ private Q_SLOTS:
         QCOMPARE(results.readAll(), resultsBefore);
     }
 
+    void ultralyticsLastPtContinuesWithTheDatasetField()
+    {
+        // An Ultralytics last.pt names a data.yaml from the machine it trained on: the Dataset
+        // field stands in for it, and the dialog offers a not-exact continuation in YoloDeck.
+        const QString ultra = m_dir.filePath(QStringLiteral("ultralytics"));
+        QProcess python;
+        python.start(kTorchPython, {QStringLiteral(YOLODECK_SOURCE_DIR
+                                                   "/tests/auto/interop/make_ultralytics_files.py"),
+                                    ultra});
+        QVERIFY(python.waitForFinished(180000));
+        QVERIFY2(python.exitCode() == 0, python.readAllStandardError().constData());
+        SynthOptions synth;
+        synth.dir = m_dir.filePath(QStringLiteral("shapes3"));
+        synth.train = 8;
+        synth.val = 4;
+        synth.imgsz = 64;
+        synth.classes = 3; // the names of the Ultralytics run's last.pt
+        QVERIFY(writeSynthDataset(synth));
+        const QString yaml = synth.dir + QStringLiteral("/data.yaml");
+
+        MainWindow window;
+        window.setupPanel()->setText(QStringLiteral("data"), yaml);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        DialogContents seen;
+        ModalAnswerer answer([&](QWidget *modal) {
+            seen = contentsOf(modal);
+            modal->close(); // Cancel
+        });
+        const QString last = ultra + QStringLiteral("/runs/detect/train/weights/last.pt");
+        QVERIFY(dropFile(&window, last).dropAccepted);
+        QTRY_COMPARE_WITH_TIMEOUT(answer.answered(), 1, 30000);
+        QCOMPARE(seen.request.action, ResumeRequest::Action::Branch);
+        QVERIFY(seen.request.foreign);
+        QVERIFY(!seen.request.exact);
+        QCOMPARE(seen.request.dataOverride, yaml);
+        QCOMPARE(seen.request.runDir, ultra + QStringLiteral("/runs/detect/train-yolodeck"));
+        QVERIFY2(seen.text.contains(QStringLiteral("Continue this Ultralytics run (not exact)")),
+                 qPrintable(seen.text));
+        QVERIFY2(seen.text.contains(QStringLiteral("the Dataset field")), qPrintable(seen.text));
+        QVERIFY2(seen.buttons.contains(QStringLiteral("Continue in YoloDeck")),
+                 qPrintable(seen.buttons.join(QLatin1Char('|'))));
+        QCOMPARE(seen.request.completedEpochs, 5);
+    }
+
     void weightsOnlyFileSetsUpAFineTune()
     {
         const QString best = m_files.value(QStringLiteral("weights only"));
