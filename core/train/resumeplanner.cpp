@@ -105,6 +105,31 @@ QString jsonText(const QJsonValue &v)
     return v.toString();
 }
 
+// Ultralytics training keys YoloDeck has no counterpart for, when their value changes what a
+// detection run computes (mixup=0.0, rect=False and the like change nothing and are not worth a
+// warning; inference, export and plotting keys never are).
+bool changesDetectionTraining(const QString &key, const QJsonValue &value)
+{
+    if (value.isNull() || value.isUndefined())
+        return false;
+    if (key == QLatin1String("fraction"))
+        return value.toDouble(1.0) != 1.0;
+    static const QStringList keys = {
+        QStringLiteral("mixup"),       QStringLiteral("copy_paste"),      QStringLiteral("dropout"),
+        QStringLiteral("multi_scale"), QStringLiteral("single_cls"),      QStringLiteral("rect"),
+        QStringLiteral("freeze"),      QStringLiteral("label_smoothing"), QStringLiteral("time"),
+        QStringLiteral("bgr")};
+    if (!keys.contains(key))
+        return false;
+    if (value.isArray())
+        return !value.toArray().isEmpty();
+    if (value.isBool())
+        return value.toBool();
+    if (value.isDouble())
+        return value.toDouble() != 0.0;
+    return !value.toString().isEmpty(); // freeze: a list or a number, time: hours
+}
+
 // Continuing an Ultralytics last.pt (DESIGN.md §8): its train_args become a YoloDeck
 // configuration, and the run goes on in a new YoloDeck folder next to the Ultralytics one, with
 // the Ultralytics history as rows 1..N. Never exact: YoloDeck's data order and augmentation draws
@@ -136,7 +161,8 @@ ResumePlan planUltralytics(ResumePlan plan, const QMap<QString, QString> &overri
         if (notCarried.contains(it.key()) || it.value().isNull())
             continue;
         if (!known.contains(it.key())) {
-            unused << it.key();
+            if (changesDetectionTraining(it.key(), it.value()))
+                unused << QStringLiteral("%1=%2").arg(it.key(), jsonText(it.value()));
             continue;
         }
         const Status s = config.set(it.key(), jsonText(it.value()));
@@ -199,7 +225,8 @@ ResumePlan planUltralytics(ResumePlan plan, const QMap<QString, QString> &overri
     const Result<DatasetConfig> data = DatasetConfig::load(config.data);
     if (!data) {
         plan.problems << QStringLiteral("%1 (the data.yaml the Ultralytics run used; give data= "
-                                        "to use another path)")
+                                        "on the command line, or choose the dataset in the "
+                                        "window's Dataset field)")
                              .arg(data.error());
     } else if (data.value().names != names) {
         plan.problems << QStringLiteral("the dataset's class names differ from the checkpoint's "
@@ -212,7 +239,8 @@ ResumePlan planUltralytics(ResumePlan plan, const QMap<QString, QString> &overri
     plan.warnings << QStringLiteral("not exact: YoloDeck continues with its own data order and "
                                     "augmentation draws, not Ultralytics'");
     if (!unused.isEmpty())
-        plan.warnings << QStringLiteral("Ultralytics keys YoloDeck does not use: %1")
+        plan.warnings << QStringLiteral("Ultralytics settings of this run that YoloDeck does not "
+                                        "apply: %1")
                              .arg(unused.join(QStringLiteral(", ")));
     if (!plan.problems.isEmpty())
         return plan;
