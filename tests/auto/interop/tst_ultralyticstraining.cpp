@@ -60,6 +60,7 @@ private Q_SLOTS:
     void fineTuneFromPretrainedStartsTheHeadFresh();
     void fineTuneStartsWhereValSays();
     void continueUltralyticsLastPt();
+    void continueAdamWRunOutsideARunFolder();
     void strippedFileOffersFineTune();
 
 private:
@@ -226,6 +227,33 @@ void TestUltralyticsTraining::continueUltralyticsLastPt()
     QVERIFY2(info.isResumable(), qPrintable(info.error));
     QCOMPARE(info.source, QStringLiteral("yolodeck"));
     QVERIFY(!info.meta.value(QStringLiteral("exact")).toBool(true));
+}
+
+void TestUltralyticsTraining::continueAdamWRunOutsideARunFolder()
+{
+    // A last.pt copied out of its run folder: the new run goes beside it, named after the file;
+    // AdamW's two moments and step move onto the same parameters.
+    const QString last = file(QStringLiteral("last-adamw.pt"));
+    const ResumePlan plan =
+        ResumePlanner::plan(last, {{QStringLiteral("data"), m_yaml},
+                                   {QStringLiteral("epochs"), QStringLiteral("6")},
+                                   {QStringLiteral("workers"), QStringLiteral("1")},
+                                   {QStringLiteral("threads"), QStringLiteral("2")}});
+    QVERIFY2(plan.problems.isEmpty(), qPrintable(plan.problems.join(QLatin1Char(' '))));
+    QCOMPARE(plan.runDir, file(QStringLiteral("last-adamw-yolodeck")));
+    QCOMPARE(plan.config.optimizer, QStringLiteral("AdamW"));
+    QCOMPARE(plan.config.lr0, 0.001);      // the group's initial_lr
+    QCOMPARE(plan.config.momentum, 0.937); // beta1
+    Trainer trainer(plan);
+    RecordingObserver observer;
+    const RunFinished done = trainer.run(&observer);
+    QVERIFY2(!done.failed, qPrintable(done.message));
+    bool restored = false;
+    for (const QString &info : observer.infos)
+        restored |=
+            info.contains(QStringLiteral("Ultralytics AdamW state restored for 183 parameters"));
+    QVERIFY2(restored, qPrintable(observer.infos.join(QLatin1Char('\n'))));
+    QCOMPARE(observer.epochs.back().record.epoch, 6);
 }
 
 void TestUltralyticsTraining::strippedFileOffersFineTune()
