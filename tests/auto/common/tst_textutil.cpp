@@ -5,6 +5,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <unistd.h> // geteuid
+
 using namespace yolodeck;
 
 class TestTextUtil : public QObject
