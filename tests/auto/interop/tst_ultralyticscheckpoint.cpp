@@ -16,6 +16,8 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include "ultralyticsfiles.h"
 #include <QTextStream>
 
 using namespace yolodeck;
@@ -97,16 +99,8 @@ private:
 void TestUltralyticsCheckpoint::initTestCase()
 {
     QVERIFY(m_dir.isValid());
-    QProcess python;
-    python.start(
-        QStringLiteral("/usr/bin/python3"),
-        {QStringLiteral(YOLODECK_SOURCE_DIR "/tests/auto/interop/make_ultralytics_files.py"),
-         m_dir.path()});
-    QVERIFY2(python.waitForFinished(180000), "the generator did not finish");
-    QVERIFY2(python.exitStatus() == QProcess::NormalExit && python.exitCode() == 0,
-             qPrintable(QStringLiteral("/usr/bin/python3 with PyTorch (python3-torch) makes this "
-                                       "test's files: %1")
-                            .arg(QString::fromLocal8Bit(python.readAllStandardError()))));
+    const QString failed = makeUltralyticsFiles(m_dir.path());
+    QVERIFY2(failed.isEmpty(), qPrintable(failed));
     QFile manifest(file(QStringLiteral("manifest.json")));
     QVERIFY(manifest.open(QIODevice::ReadOnly));
     m_manifest = QJsonDocument::fromJson(manifest.readAll()).object();

@@ -23,6 +23,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "ultralyticsfiles.h"
+
 using namespace yolodeck;
 
 namespace {
@@ -73,13 +75,8 @@ private:
 void TestUltralyticsTraining::initTestCase()
 {
     QVERIFY(m_dir.isValid());
-    QProcess python;
-    python.start(
-        QStringLiteral("/usr/bin/python3"),
-        {QStringLiteral(YOLODECK_SOURCE_DIR "/tests/auto/interop/make_ultralytics_files.py"),
-         m_dir.path()});
-    QVERIFY2(python.waitForFinished(180000), "the generator did not finish");
-    QVERIFY2(python.exitCode() == 0, python.readAllStandardError().constData());
+    const QString failed = makeUltralyticsFiles(m_dir.path());
+    QVERIFY2(failed.isEmpty(), qPrintable(failed));
     SynthOptions synth;
     synth.dir = file(QStringLiteral("shapes"));
     synth.train = 16;

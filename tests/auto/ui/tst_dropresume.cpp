@@ -27,6 +27,7 @@
 
 #include <functional>
 
+#include "../interop/ultralyticsfiles.h"
 #include "windowtesthelpers.h"
 
 using namespace yolodeck;
@@ -415,12 +416,8 @@ private Q_SLOTS:
         // An Ultralytics last.pt names a data.yaml from the machine it trained on: the Dataset
         // field stands in for it, and the dialog offers a not-exact continuation in YoloDeck.
         const QString ultra = m_dir.filePath(QStringLiteral("ultralytics"));
-        QProcess python;
-        python.start(kTorchPython, {QStringLiteral(YOLODECK_SOURCE_DIR
-                                                   "/tests/auto/interop/make_ultralytics_files.py"),
-                                    ultra});
-        QVERIFY(python.waitForFinished(180000));
-        QVERIFY2(python.exitCode() == 0, python.readAllStandardError().constData());
+        const QString failed = makeUltralyticsFiles(ultra);
+        QVERIFY2(failed.isEmpty(), qPrintable(failed));
         SynthOptions synth;
         synth.dir = m_dir.filePath(QStringLiteral("shapes3"));
         synth.train = 8;
