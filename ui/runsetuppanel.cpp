@@ -33,6 +33,17 @@ bool isBasicKey(const QString &key)
     return key == QLatin1String("resume");
 }
 
+// An editor and its "…" button as one form row.
+QWidget *rowWithButton(QWidget *editor, QToolButton *button)
+{
+    auto row = new QWidget;
+    auto layout = new QHBoxLayout(row);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(editor, 1);
+    layout->addWidget(button);
+    return row;
+}
+
 QLabel *errorLabel()
 {
     auto label = new QLabel;
@@ -67,14 +78,13 @@ RunSetupPanel::RunSetupPanel(QWidget *parent)
     m_data->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_data->setMinimumContentsLength(12);
     m_data->lineEdit()->setPlaceholderText(tr("path/to/data.yaml"));
-    auto browse = new QToolButton;
-    browse->setText(tr("…"));
-    browse->setToolTip(tr("Choose a data.yaml"));
-    auto dataRow = new QWidget;
-    auto dataLayout = new QHBoxLayout(dataRow);
-    dataLayout->setContentsMargins(0, 0, 0, 0);
-    dataLayout->addWidget(m_data, 1);
-    dataLayout->addWidget(browse);
+    auto browseButton = [](const QString &toolTip) {
+        auto button = new QToolButton;
+        button->setText(tr("…"));
+        button->setToolTip(toolTip);
+        return button;
+    };
+    auto browse = browseButton(tr("Choose a data.yaml"));
     addField(
         form, QStringLiteral("data"), tr("Dataset"), m_data,
         [this] {
@@ -83,7 +93,7 @@ RunSetupPanel::RunSetupPanel(QWidget *parent)
                 return m_data->itemData(i).toString();
             return m_data->currentText().trimmed();
         },
-        [this](const QString &t) { rebuildDatasetList(t); }, dataRow);
+        [this](const QString &t) { rebuildDatasetList(t); }, rowWithButton(m_data, browse));
     rebuildDatasetList(QString());
 
     m_model = new QComboBox;
@@ -92,18 +102,12 @@ RunSetupPanel::RunSetupPanel(QWidget *parent)
     m_model->setToolTip(tr("Model scale (n s m l x; tiny for quick tests) or a .pt file to "
                            "fine-tune from: a YoloDeck checkpoint or Ultralytics weights such as "
                            "yolov8n.pt or a run's best.pt"));
-    auto browseModelButton = new QToolButton;
-    browseModelButton->setText(tr("…"));
-    browseModelButton->setToolTip(tr("Choose weights to fine-tune from (.pt)"));
-    auto modelRow = new QWidget;
-    auto modelLayout = new QHBoxLayout(modelRow);
-    modelLayout->setContentsMargins(0, 0, 0, 0);
-    modelLayout->addWidget(m_model, 1);
-    modelLayout->addWidget(browseModelButton);
+    auto browseModelButton = browseButton(tr("Choose weights to fine-tune from (.pt)"));
     addField(
         form, QStringLiteral("model"), tr("Model"), m_model,
         [this] { return m_model->currentText().trimmed(); },
-        [this](const QString &t) { m_model->setCurrentText(t); }, modelRow);
+        [this](const QString &t) { m_model->setCurrentText(t); },
+        rowWithButton(m_model, browseModelButton));
 
     auto spin = [](int min, int max, int step) {
         auto box = new QSpinBox;
@@ -151,18 +155,12 @@ RunSetupPanel::RunSetupPanel(QWidget *parent)
         [this](const QString &t) { m_savePeriod->setValue(t.toInt()); });
 
     m_project = new QLineEdit;
-    auto browseProjectButton = new QToolButton;
-    browseProjectButton->setText(tr("…"));
-    browseProjectButton->setToolTip(tr("Choose the folder that holds the runs"));
-    auto projectRow = new QWidget;
-    auto projectLayout = new QHBoxLayout(projectRow);
-    projectLayout->setContentsMargins(0, 0, 0, 0);
-    projectLayout->addWidget(m_project, 1);
-    projectLayout->addWidget(browseProjectButton);
+    auto browseProjectButton = browseButton(tr("Choose the folder that holds the runs"));
     addField(
         form, QStringLiteral("project"), tr("Output folder"), m_project,
         [this] { return m_project->text().trimmed(); },
-        [this](const QString &t) { m_project->setText(t); }, projectRow);
+        [this](const QString &t) { m_project->setText(t); },
+        rowWithButton(m_project, browseProjectButton));
     m_name = new QLineEdit;
     addField(
         form, QStringLiteral("name"), tr("Run name"), m_name,
