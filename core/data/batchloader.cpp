@@ -29,8 +29,10 @@ struct EpochPlan
     uint64_t generation = 0;
     int epoch = 0;
     bool mosaic = false;
-    std::vector<int> shard; // record indices of this rank, in epoch order
+    std::vector<int> shard;  // record indices of this rank, in epoch order
+    std::vector<int> begins; // batch b is shard[begins[b], begins[b + 1])
     int numBatches = 0;
+    std::vector<int> globalBatch; // the index of each of this rank's batches in the whole epoch
     std::vector<cv::Size> shapes; // rect validation: the input size of each batch
 };
 
@@ -74,7 +76,18 @@ public:
             std::stable_sort(rectOrder.begin(), rectOrder.end(),
                              [this](int a, int b) { return aspectRatio(a) < aspectRatio(b); });
         }
-        shardSize = n == 0 ? 0 : (n + options.worldSize - 1) / options.worldSize;
+        const int w = options.worldSize;
+        if (options.rect && w > 1) {
+            // Validation: whole batches (rect shapes depend on a batch's images), b = rank mod w.
+            const int global = (n + options.batch - 1) / options.batch;
+            for (int b = options.rank; b < global; b += w) {
+                ++numBatches;
+                shardSize += std::min(options.batch, n - b * options.batch);
+            }
+        } else {
+            shardSize = std::max(0, (n - options.rank + w - 1) / w);
+            numBatches = (n + options.batch * w - 1) / (options.batch * w);
+        }
         failed.assign(records.size(), 0);
         if (options.cacheRam)
             cache.resize(records.size());
@@ -121,7 +134,8 @@ public:
         return cv::Size(side(w), side(h));
     }
 
-    std::vector<int> epochOrder(int epoch) const
+    // The whole epoch's order, every rank's samples.
+    std::vector<int> fullOrder(int epoch) const
     {
         const int n = int(records.size());
         std::vector<int> order(n);
@@ -133,27 +147,53 @@ public:
             for (int i = n - 1; i > 0; --i)
                 std::swap(order[i], order[int(uniformIndex(rng, uint64_t(i) + 1))]);
         }
-        std::vector<int> shard;
-        shard.reserve(shardSize);
-        const int total = shardSize * options.worldSize;
-        for (int pos = options.rank; pos < total; pos += options.worldSize)
-            shard.push_back(order[pos % n]);
-        return shard;
+        return order;
     }
+
+    // This rank's samples and where its batches begin (DESIGN.md §9). Training: rank r takes
+    // positions r, r + w, r + 2w, ... of the epoch, so its batch b holds its share of the
+    // single-process batch b (global batch = w x batch) and the union over the ranks is exactly
+    // the single-process epoch; every rank runs ceil(n / (w x batch)) batches, the last ones
+    // possibly short or empty. Rect validation: whole batches b = r, r + w, ...
+    std::shared_ptr<EpochPlan> plan(int epoch) const
+    {
+        auto p = std::make_shared<EpochPlan>();
+        p->epoch = epoch;
+        p->numBatches = numBatches;
+        const std::vector<int> order = fullOrder(epoch);
+        const int n = int(order.size());
+        const int w = options.worldSize;
+        if (options.rect && w > 1) {
+            for (int b = options.rank; p->globalBatch.size() < size_t(numBatches); b += w) {
+                const int begin = b * options.batch;
+                const int end = std::min(begin + options.batch, n);
+                p->begins.push_back(int(p->shard.size()));
+                p->shard.insert(p->shard.end(), order.begin() + begin, order.begin() + end);
+                p->globalBatch.push_back(b);
+                p->shapes.push_back(rectShape(order, begin, end));
+            }
+            p->begins.push_back(int(p->shard.size()));
+            return p;
+        }
+        for (int pos = options.rank; pos < n; pos += w)
+            p->shard.push_back(order[pos]);
+        const int count = int(p->shard.size());
+        for (int b = 0; b <= numBatches; ++b)
+            p->begins.push_back(std::min(b * options.batch, count));
+        for (int b = 0; b < numBatches; ++b) {
+            p->globalBatch.push_back(b);
+            if (options.rect)
+                p->shapes.push_back(rectShape(p->shard, p->begins[b], p->begins[b + 1]));
+        }
+        return p;
+    }
+
+    std::vector<int> epochOrder(int epoch) const { return plan(epoch)->shard; }
 
     void startEpoch(int epoch, bool mosaic, int firstBatch)
     {
-        auto plan = std::make_shared<EpochPlan>();
-        plan->epoch = epoch;
+        std::shared_ptr<EpochPlan> plan = this->plan(epoch);
         plan->mosaic = mosaic;
-        plan->shard = epochOrder(epoch);
-        plan->numBatches = batchesPerEpoch();
-        if (options.rect) {
-            const int count = int(plan->shard.size());
-            for (int b = 0; b < plan->numBatches; ++b)
-                plan->shapes.push_back(rectShape(plan->shard, b * options.batch,
-                                                 std::min((b + 1) * options.batch, count)));
-        }
         {
             std::lock_guard<std::mutex> lock(mutex);
             plan->generation = ++currentGeneration;
@@ -164,7 +204,7 @@ public:
         workCv.notify_all();
     }
 
-    int batchesPerEpoch() const { return (shardSize + options.batch - 1) / options.batch; }
+    int batchesPerEpoch() const { return numBatches; }
 
     std::optional<Batch> next()
     {
@@ -213,6 +253,7 @@ public:
     const std::vector<ImageRecord> records;
     LoaderOptions options;
     int shardSize = 0;
+    int numBatches = 0;
 
 private:
     struct Slot
@@ -373,11 +414,10 @@ private:
         const cv::Size input =
             options.rect ? plan.shapes[size_t(batchIndex)] : cv::Size(options.imgsz, options.imgsz);
         const int w = input.width, h = input.height;
-        const int begin = batchIndex * options.batch;
-        const int end = std::min(begin + options.batch, int(plan.shard.size()));
-        const int count = std::max(end - begin, 0);
+        const int begin = plan.begins[size_t(batchIndex)];
+        const int count = plan.begins[size_t(batchIndex) + 1] - begin;
         Batch batch;
-        batch.batchIndex = batchIndex;
+        batch.batchIndex = plan.globalBatch[size_t(batchIndex)];
         batch.images = torch::empty({count, 3, h, w}, torch::kFloat32);
         float *pixels = batch.images.data_ptr<float>();
         std::vector<float> targets;

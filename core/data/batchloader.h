@@ -33,7 +33,7 @@ struct LoaderOptions
     AugmentParams aug;
     bool cacheRam = false; // keep decoded images (long side resized to imgsz) in memory
     int rank = 0;          // this process's shard of every epoch ...
-    int worldSize = 1;     // ... out of worldSize shards
+    int worldSize = 1;     // ... out of worldSize shards (batch is then per rank)
 };
 
 struct Batch
@@ -44,8 +44,8 @@ struct Batch
                                         // normalised to W and H
     std::vector<int> sampleIndices;     // indices into Dataset::records()
     std::vector<Letterbox> letterboxes; // validation (augment=false): maps back to the original
-    int batchIndex = 0;
-    double waitMs = 0; // time the consumer blocked in next()
+    int batchIndex = 0; // in the whole epoch (differs from the rank's count for rect shards)
+    double waitMs = 0;  // time the consumer blocked in next()
 };
 
 // Turns a Dataset into batches on worker threads. What a batch holds depends only on
@@ -54,9 +54,12 @@ struct Batch
 // index), so neither the worker count nor thread timing changes a bit of it, and a run resumed at
 // batch k sees exactly the batches k.. of the uninterrupted epoch.
 //
-// With worldSize > 1 the permuted epoch is padded (by wrapping around) to a multiple of worldSize
-// and rank r takes every worldSize-th sample from position r, as torch's DistributedSampler does,
-// so every rank runs the same number of batches.
+// With worldSize > 1 rank r takes every worldSize-th sample of the epoch from position r (as
+// torch's DistributedSampler, but without padding): its batch b is its share of the one-process
+// batch b of worldSize x batch images, the union of the shards is exactly the one-process epoch,
+// and every rank runs the same number of batches (the last may be short, or empty on some ranks).
+// Rect validation shards whole batches instead (batch b goes to rank b mod worldSize), because a
+// rect batch's input shape depends on all of its images.
 class BatchLoader
 {
 public:
@@ -65,7 +68,7 @@ public:
     BatchLoader(const BatchLoader &) = delete;
     BatchLoader &operator=(const BatchLoader &) = delete;
 
-    int batchesPerEpoch() const; // ceil(shard size / batch)
+    int batchesPerEpoch() const; // the same on every rank
     int shardSize() const;       // samples per epoch of this rank
     const LoaderOptions &options() const;
 

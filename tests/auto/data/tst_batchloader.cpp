@@ -29,6 +29,7 @@ private Q_SLOTS:
     void restartWhileBusy();
     void shardsPartitionEpoch_data();
     void shardsPartitionEpoch();
+    void rectValidationShardsWholeBatches();
     void valLetterboxMapsBack();
     void rectBatchesByAspectRatio();
     void unreadableImageAtLoadTime();
@@ -254,16 +255,18 @@ void TestBatchLoader::shardsPartitionEpoch_data()
     QTest::addColumn<bool>("useVal");
     QTest::addColumn<bool>("augment");
     QTest::newRow("train, 22 images") << false << true;
-    QTest::newRow("val, 9 images (odd: padded)") << true << false;
+    QTest::newRow("val, 9 images (odd)") << true << false;
 }
 
+// DESIGN.md §9: two ranks at batch 4 see exactly the one-process epoch at batch 8, batch by
+// batch, with no sample padded in or left out.
 void TestBatchLoader::shardsPartitionEpoch()
 {
     QFETCH(bool, useVal);
     QFETCH(bool, augment);
     const Dataset &ds = useVal ? m_val : m_train;
     const int n = int(ds.records().size());
-    std::vector<int> perRank[2];
+    std::vector<std::vector<std::vector<int>>> perRank(2); // [rank][batch] -> samples
     int batches[2] = {0, 0};
     for (int rank = 0; rank < 2; ++rank) {
         LoaderOptions o = smallOptions(2);
@@ -271,29 +274,71 @@ void TestBatchLoader::shardsPartitionEpoch()
         o.rank = rank;
         o.worldSize = 2;
         BatchLoader loader(ds, o);
-        QCOMPARE(loader.shardSize(), (n + 1) / 2);
+        QCOMPARE(loader.shardSize(), (n - rank + 1) / 2);
         batches[rank] = loader.batchesPerEpoch();
         loader.startEpoch(4, true);
-        while (auto b = loader.next())
-            perRank[rank].insert(perRank[rank].end(), b->sampleIndices.begin(),
-                                 b->sampleIndices.end());
-        QCOMPARE(perRank[rank], loader.epochOrder(4));
+        std::vector<int> flat;
+        while (auto b = loader.next()) {
+            perRank[rank].push_back(b->sampleIndices);
+            flat.insert(flat.end(), b->sampleIndices.begin(), b->sampleIndices.end());
+        }
+        QCOMPARE(flat, loader.epochOrder(4));
     }
     // Same number of steps on every rank (collectives would hang otherwise).
     QCOMPARE(batches[0], batches[1]);
-    QCOMPARE(perRank[0].size(), perRank[1].size());
-    std::multiset<int> all(perRank[0].begin(), perRank[0].end());
-    all.insert(perRank[1].begin(), perRank[1].end());
-    std::set<int> distinct(all.begin(), all.end());
-    QCOMPARE(int(distinct.size()), n);      // covers the epoch
-    QCOMPARE(int(all.size()), n + (n % 2)); // overlaps only by the padding sample
-    // The single-process epoch order interleaved: rank 0 takes positions 0, 2, 4, ...
+    QCOMPARE(int(perRank[0].size()), batches[0]);
+    QCOMPARE(int(perRank[1].size()), batches[1]);
+
     LoaderOptions single = smallOptions(0);
     single.augment = augment;
+    single.batch = 8;
     BatchLoader one(ds, single);
-    const std::vector<int> order = one.epochOrder(4);
-    for (size_t i = 0; i < perRank[0].size(); ++i)
-        QCOMPARE(perRank[0][i], order[2 * i]);
+    QCOMPARE(one.batchesPerEpoch(), batches[0]);
+    one.startEpoch(4, true);
+    int b = 0;
+    int seen = 0;
+    while (auto whole = one.next()) {
+        std::multiset<int> expected(whole->sampleIndices.begin(), whole->sampleIndices.end());
+        std::multiset<int> got(perRank[0][b].begin(), perRank[0][b].end());
+        got.insert(perRank[1][b].begin(), perRank[1][b].end());
+        QCOMPARE(got, expected);
+        seen += int(got.size());
+        ++b;
+    }
+    QCOMPARE(seen, n); // every sample once: nothing padded
+}
+
+// Rect validation shards whole batches: a rect batch's input shape depends on all its images.
+void TestBatchLoader::rectValidationShardsWholeBatches()
+{
+    LoaderOptions single = smallOptions(0);
+    single.augment = false;
+    single.shuffle = false;
+    single.rect = true;
+    single.batch = 2;
+    BatchLoader one(m_val, single);
+    one.startEpoch(0, false);
+    std::vector<Batch> whole;
+    while (auto b = one.next())
+        whole.push_back(std::move(*b));
+    QVERIFY(whole.size() >= 3);
+    std::set<int> covered;
+    for (int rank = 0; rank < 2; ++rank) {
+        LoaderOptions o = single;
+        o.rank = rank;
+        o.worldSize = 2;
+        BatchLoader loader(m_val, o);
+        QCOMPARE(loader.batchesPerEpoch(), int(whole.size() - rank + 1) / 2);
+        loader.startEpoch(0, false);
+        while (auto b = loader.next()) {
+            QCOMPARE(b->batchIndex % 2, rank);
+            const Batch &ref = whole[size_t(b->batchIndex)];
+            QCOMPARE(b->sampleIndices, ref.sampleIndices);
+            QVERIFY(torch::equal(b->images, ref.images));
+            covered.insert(b->batchIndex);
+        }
+    }
+    QCOMPARE(int(covered.size()), int(whole.size()));
 }
 
 void TestBatchLoader::valLetterboxMapsBack()
