@@ -49,6 +49,23 @@ DetectionLoss::Output DetectionLoss::operator()(const std::vector<torch::Tensor>
                                                 const torch::Tensor &targets, int64_t inputHeight,
                                                 int64_t inputWidth) const
 {
+    const Parts p = parts(feats, targets, inputHeight, inputWidth);
+    return finish(p, p.targetScoreSum.clamp_min(1.0), double(p.batch));
+}
+
+DetectionLoss::Output DetectionLoss::finish(const Parts &p, const torch::Tensor &normaliser,
+                                            double multiplier) const
+{
+    const torch::Tensor n = normaliser.to(p.sums[0].device());
+    const auto items = torch::stack(
+        {p.sums[0] / n * m_gains.box, p.sums[1] / n * m_gains.cls, p.sums[2] / n * m_gains.dfl});
+    return {items.sum() * multiplier, items.detach()};
+}
+
+DetectionLoss::Parts DetectionLoss::parts(const std::vector<torch::Tensor> &feats,
+                                          const torch::Tensor &targets, int64_t inputHeight,
+                                          int64_t inputWidth) const
+{
     TORCH_CHECK(feats.size() == m_strides.size(), "DetectionLoss: expected ", m_strides.size(),
                 " levels, got ", feats.size());
     const int64_t batch = feats[0].size(0);
@@ -88,13 +105,10 @@ DetectionLoss::Output DetectionLoss::operator()(const std::vector<torch::Tensor>
     const AssignResult assigned =
         m_assigner(predScores.detach().sigmoid(), predBoxes.detach() * anchors.strides,
                    anchors.points * anchors.strides, gtLabels, gtBoxes, maskGt);
-    const auto targetScoresSum = assigned.targetScores.sum().clamp_min(1.0);
-
     const auto cls = F::binary_cross_entropy_with_logits(
                          predScores, assigned.targetScores,
                          F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone))
-                         .sum() /
-                     targetScoresSum;
+                         .sum();
 
     torch::Tensor box, dfl;
     const auto fg = assigned.fgMask;
@@ -102,7 +116,7 @@ DetectionLoss::Output DetectionLoss::operator()(const std::vector<torch::Tensor>
         const auto targetBoxes = assigned.targetBoxes / anchors.strides;             // grid units
         const auto weight = assigned.targetScores.sum(-1).index({fg}).unsqueeze(-1); // [P, 1]
         const auto iou = bboxIou(predBoxes.index({fg}), targetBoxes.index({fg}), false, true);
-        box = ((1.0 - iou) * weight).sum() / targetScoresSum;
+        box = ((1.0 - iou) * weight).sum();
 
         // DFL: cross-entropy to the two bins around each target distance, weighted by closeness.
         const auto targetLtrb =
@@ -117,7 +131,7 @@ DetectionLoss::Output DetectionLoss::operator()(const std::vector<torch::Tensor>
         const auto ceRight =
             F::cross_entropy(logits, right.flatten(), ceOptions).view(left.sizes());
         const auto perAnchor = (ceLeft * wLeft + ceRight * wRight).mean(-1, true); // [P, 1]
-        dfl = (perAnchor * weight).sum() / targetScoresSum;
+        dfl = (perAnchor * weight).sum();
     } else {
         // No positive anchor: box and DFL are exactly zero, but stay attached to the graph so
         // every head parameter still receives a (zero) gradient, which data-parallel
@@ -126,8 +140,7 @@ DetectionLoss::Output DetectionLoss::operator()(const std::vector<torch::Tensor>
         dfl = predDist.sum() * 0.0;
     }
 
-    const auto items = torch::stack({box * m_gains.box, cls * m_gains.cls, dfl * m_gains.dfl});
-    return {items.sum() * static_cast<double>(batch), items.detach()};
+    return {{box, cls, dfl}, assigned.targetScores.sum().detach(), batch};
 }
 
 } // namespace yolodeck

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -36,6 +37,21 @@ public:
     // the maps were computed from (checked).
     Output operator()(const std::vector<torch::Tensor> &feats, const torch::Tensor &targets,
                       int64_t inputHeight, int64_t inputWidth) const;
+    // The loss in two halves, for data-parallel training (DESIGN.md §9): the sums over this
+    // process's images, not yet divided by the target-score sum, then the division by the
+    // normaliser of the whole step. With the normaliser and the multiplier of all ranks' images,
+    // the ranks' gradients add up to the one-process gradient of the global batch.
+    struct Parts
+    {
+        std::array<torch::Tensor, 3> sums; // box, cls, dfl: attached, gains not applied
+        torch::Tensor targetScoreSum;      // scalar, detached
+        int64_t batch = 0;
+    };
+    Parts parts(const std::vector<torch::Tensor> &feats, const torch::Tensor &targets,
+                int64_t inputHeight, int64_t inputWidth) const;
+    // normaliser: max(target-score sum of the step, 1); multiplier: images in the step.
+    Output finish(const Parts &parts, const torch::Tensor &normaliser, double multiplier) const;
+
     // The same for a square imgsz x imgsz input.
     Output operator()(const std::vector<torch::Tensor> &feats, const torch::Tensor &targets,
                       int64_t imgsz) const
