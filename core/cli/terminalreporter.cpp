@@ -17,6 +17,10 @@ void TerminalReporter::runStarted(const RunStarted &s)
                  .arg(s.device)
                  .arg(s.threads)
                  .arg(s.workers);
+    if (s.worldSize > 1)
+        m_out << QStringLiteral("data-parallel: %1 processes, each with the numbers above and "
+                                "batch / %1 images per step\n")
+                     .arg(s.worldSize);
     m_out << QStringLiteral("%1 run: %2 train / %3 val images, %4 batches per epoch, epochs "
                             "%5..%6 → %7\n")
                  .arg(s.mode)
@@ -27,7 +31,8 @@ void TerminalReporter::runStarted(const RunStarted &s)
                  .arg(s.epochs)
                  .arg(s.runDir);
     if (!s.exact)
-        m_out << QStringLiteral("NOTE: this resume is not exact (forced overrides)\n");
+        m_out << QStringLiteral("NOTE: this resume is not exact (forced overrides or another "
+                                "number of processes)\n");
     m_out << QStringLiteral("%1 %2 %3 %4 %5 %6 %7\n")
                  .arg(QStringLiteral("Epoch"), 9)
                  .arg(QStringLiteral("box_loss"), 9)

@@ -1,8 +1,11 @@
 #include "core/cli/commandline.h"
 #include "core/cli/modearguments.h"
 #include "core/cli/terminalreporter.h"
+#include "core/dist/distsettings.h"
 #include "core/train/resumeplanner.h"
 #include "core/train/trainer.h"
+
+#include <QProcessEnvironment>
 
 #include <atomic>
 #include <unistd.h>
@@ -12,6 +15,32 @@ namespace yolodeck {
 namespace {
 // The training that Ctrl+C stops; set only while train() runs.
 std::atomic<Trainer *> g_activeTrainer{nullptr};
+
+// Ranks > 0 of a job: rank 0 speaks for the run; these only say why they fail.
+class WorkerReporter final : public TrainingObserver
+{
+public:
+    WorkerReporter(QTextStream &err, int rank)
+        : m_err(err)
+        , m_rank(rank)
+    {}
+    void message(LogLevel level, const QString &text) override
+    {
+        if (level == LogLevel::Error)
+            m_err << QStringLiteral("[rank %1] ERROR %2\n").arg(m_rank).arg(text);
+        m_err.flush();
+    }
+    void runFinished(const RunFinished &done) override
+    {
+        if (done.failed)
+            m_err << QStringLiteral("[rank %1] ERROR %2\n").arg(m_rank).arg(done.message);
+        m_err.flush();
+    }
+
+private:
+    QTextStream &m_err;
+    int m_rank;
+};
 } // namespace
 
 void CommandLine::requestStop()
@@ -22,6 +51,27 @@ void CommandLine::requestStop()
 
 int CommandLine::train(const QStringList &args)
 {
+    const Result<dist::DistSettings> job =
+        dist::DistSettings::fromEnvironment(QProcessEnvironment::systemEnvironment());
+    if (!job) {
+        m_err << QStringLiteral("ERROR %1\n").arg(job.error());
+        return 2;
+    }
+    if (job.value().rank > 0) {
+        // A rank > 0 of a job (nproc=, torchrun, Slurm): the configuration, the resume plan and
+        // the starting state come from rank 0; its own arguments only matter until it connects.
+        Result<TrainConfig> own = TrainConfig::fromArguments(args);
+        TrainConfig config = own ? own.take() : TrainConfig();
+        config.resume = QStringLiteral("false");
+        WorkerReporter reporter(m_err, job.value().rank);
+        Trainer trainer(config);
+        g_activeTrainer.store(&trainer);
+        const RunFinished done = trainer.run(&reporter);
+        g_activeTrainer.store(nullptr);
+        if (done.failed)
+            return 1;
+        return done.stopped ? 130 : 0;
+    }
     Result<TrainConfig> parsed = TrainConfig::fromArguments(args);
     if (!parsed) {
         m_err << QStringLiteral("ERROR %1\n").arg(parsed.error());

@@ -1,5 +1,7 @@
 #include "core/train/resumeplanner.h"
 
+#include "core/dist/distsettings.h"
+
 #include "core/data/dataset.h"
 #include "core/data/datasetconfig.h"
 #include "version.h"
@@ -8,6 +10,7 @@
 #include <QDirIterator>
 #include <QFileInfo>
 #include <QJsonArray>
+#include <QProcessEnvironment>
 
 #include <torch/torch.h>
 
@@ -67,9 +70,13 @@ QString ResumePlan::summary() const
     }
     if (extends)
         text += QStringLiteral(" (extended: the learning rate continues smoothly to the new end)");
-    text += exact ? QStringLiteral(". Exact resume.")
-                  : QStringLiteral(". NOT exact: %1 changed (force=true).")
-                        .arg(overridden.join(QStringLiteral(", ")));
+    if (exact)
+        text += QStringLiteral(". Exact resume.");
+    else if (!overridden.isEmpty())
+        text += QStringLiteral(". NOT exact: %1 changed (force=true).")
+                    .arg(overridden.join(QStringLiteral(", ")));
+    else
+        text += QStringLiteral(". NOT exact: another number of training processes.");
     return text;
 }
 
@@ -417,6 +424,29 @@ ResumePlan ResumePlanner::plan(const QString &checkpoint, const QMap<QString, QS
     }
     if (!meta.value(QStringLiteral("exact")).toBool(true))
         plan.warnings << QStringLiteral("this checkpoint comes from a forced (inexact) resume");
+
+    // Processes (DESIGN.md §9): the same number continues exactly; another number is allowed.
+    const int worldThen = meta.value(QStringLiteral("world_size")).toInt(1);
+    int worldNow = std::max(plan.config.nproc, 1);
+    const int listed = int(plan.config.device.split(QLatin1Char(','), Qt::SkipEmptyParts).size());
+    if (listed > 1 && plan.config.nproc <= 1)
+        worldNow = listed;
+    const Result<dist::DistSettings> job =
+        dist::DistSettings::fromEnvironment(QProcessEnvironment::systemEnvironment());
+    if (plan.config.nproc <= 0 && job && job.value().isDistributed())
+        worldNow = job.value().worldSize;
+    if (worldThen != worldNow) {
+        plan.warnings << QStringLiteral("written by %1 training process(es), resumed with %2: "
+                                        "batches are split differently and per-process BatchNorm "
+                                        "statistics restart from rank 0's, so the resume is not "
+                                        "exact")
+                             .arg(worldThen)
+                             .arg(worldNow);
+        plan.exact = false;
+        plan.worldSizeChanged = true;
+    } else if (worldThen > 1) {
+        plan.checks << QStringLiteral("same number of training processes (%1)").arg(worldThen);
+    }
 
     if (!plan.problems.isEmpty())
         return plan;

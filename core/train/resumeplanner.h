@@ -30,9 +30,10 @@ struct ResumePlan
     bool extends = false;   // epochs raised above the checkpoint's
     bool exact = true;      // false when forced overrides change the math
     QStringList overridden; // math keys the user changed (only with force=true)
-    QStringList checks;     // passed checks, one line each ("architecture: YOLOv8n, 3 classes")
-    QStringList warnings;   // resume possible, but look ("LibTorch 1.13.1 -> 2.1.0")
-    QStringList problems;   // why it is refused
+    bool worldSizeChanged = false; // resumed with another number of processes (not exact)
+    QStringList checks;   // passed checks, one line each ("architecture: YOLOv8n, 3 classes")
+    QStringList warnings; // resume possible, but look ("LibTorch 1.13.1 -> 2.1.0")
+    QStringList problems; // why it is refused
 
     QString modeName() const; // "continue", "branch", "fine-tune", "refused"
     QString summary() const;  // one paragraph for the CLI and the dialog

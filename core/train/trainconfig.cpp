@@ -48,6 +48,11 @@ const std::vector<KeySpec> &specs()
         {"workers", &TrainConfig::workers, 0, 64, "", "data loader threads"},
         {"threads", &TrainConfig::threads, 0, 1024, "",
          "LibTorch intra-op threads (0 = all cores)"},
+        {"nproc", &TrainConfig::nproc, 0, 64, "",
+         "local training processes, data-parallel (1 = one; 0 = one, or the job described by "
+         "RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT)"},
+        {"dist_timeout", &TrainConfig::distTimeout, 1, 86400, "",
+         "seconds before a silent rank ends a distributed run"},
         {"project", &TrainConfig::project, 0, 0, "", "folder that holds the runs"},
         {"name", &TrainConfig::name, 0, 0, "", "run name (project/name)"},
         {"exist_ok", &TrainConfig::existOk, 0, 0, "",

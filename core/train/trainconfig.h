@@ -27,7 +27,12 @@ struct TrainConfig
     QString cache = QStringLiteral("false"); // false | ram
     QString device;                          // "" (auto), cpu, cuda, cuda:N, N
     int workers = 8;
-    int threads = 0; // intra-op threads; 0 = every core
+    int threads = 0; // intra-op threads; 0 = every core (shared by the local ranks)
+    // Data-parallel training (DESIGN.md §9): nproc local ranks (1 = one process, whatever the
+    // environment says), or, when nproc is 0 (not given), the job described by
+    // RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT if there is one.
+    int nproc = 0;
+    int distTimeout = 300; // seconds a collective may wait for a silent rank
     QString project = QStringLiteral("runs/detect");
     QString name = QStringLiteral("train");
     bool existOk = false;

@@ -6,6 +6,9 @@
 #include "core/data/batchloader.h"
 #include "core/data/dataset.h"
 #include "core/data/datasetconfig.h"
+#include "core/dist/communicator.h"
+#include "core/dist/distsettings.h"
+#include "core/dist/processgroup.h"
 #include "core/eval/metricstable.h"
 #include "core/model/detectionloss.h"
 #include "core/model/modelscale.h"
@@ -20,11 +23,18 @@
 #include "core/train/validator.h"
 #include "version.h"
 
+#include <QDataStream>
 #include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QIODevice>
 #include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcessEnvironment>
+#include <QSysInfo>
+
+#include <torch/serialize.h>
 
 #include <chrono>
 #include <cmath>
@@ -32,6 +42,8 @@
 #include <optional>
 #include <set>
 #include <thread>
+
+#include <unistd.h>
 
 namespace yolodeck {
 
@@ -73,6 +85,70 @@ QJsonArray toJsonArray(const std::array<double, 3> &values)
     return QJsonArray{values[0], values[1], values[2]};
 }
 
+// A tensor map as bytes (torch's pickle of a str -> Tensor dict), for sending a state to the
+// other ranks of a job.
+QByteArray encodeTensors(const std::map<std::string, torch::Tensor> &tensors)
+{
+    c10::Dict<std::string, torch::Tensor> dict;
+    for (const auto &[key, tensor] : tensors)
+        dict.insert(key, tensor.detach().to(torch::kCPU));
+    const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
+    return QByteArray(bytes.data(), int(bytes.size()));
+}
+
+std::map<std::string, torch::Tensor> decodeTensors(const QByteArray &bytes)
+{
+    std::map<std::string, torch::Tensor> out;
+    if (bytes.isEmpty())
+        return out;
+    const c10::IValue value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+    for (const auto &item : value.toGenericDict())
+        out[item.key().toStringRef()] = item.value().toTensor();
+    return out;
+}
+
+QByteArray encodeState(const CheckpointData &state)
+{
+    QByteArray bytes;
+    QDataStream out(&bytes, QIODevice::WriteOnly);
+    out << QJsonDocument(state.meta).toJson(QJsonDocument::Compact) << encodeTensors(state.tensors);
+    return bytes;
+}
+
+CheckpointData decodeState(const QByteArray &bytes)
+{
+    QDataStream in(bytes);
+    QByteArray meta, tensors;
+    in >> meta >> tensors;
+    CheckpointData state;
+    state.meta = QJsonDocument::fromJson(meta).object();
+    state.tensors = decodeTensors(tensors);
+    return state;
+}
+
+// Rank r's own entries of a job's state ("rank<r>.model.<buffer>", "rank<r>.grad.<param>",
+// "rank<r>.rng.cpu") replace rank 0's; every other rank's are dropped.
+void selectRankState(std::map<std::string, torch::Tensor> &tensors, int rank)
+{
+    const std::string own = "rank" + std::to_string(rank) + ".";
+    bool hasOwn = false;
+    for (const auto &item : tensors)
+        hasOwn = hasOwn || item.first.rfind(own, 0) == 0;
+    std::map<std::string, torch::Tensor> out;
+    for (auto &[key, tensor] : tensors) {
+        if (key.rfind(own, 0) == 0)
+            continue;
+        if (key.rfind("rank", 0) == 0 || (hasOwn && key.rfind("grad.", 0) == 0))
+            continue;
+        out[key] = tensor;
+    }
+    if (hasOwn)
+        for (auto &[key, tensor] : tensors)
+            if (key.rfind(own, 0) == 0)
+                out[key.substr(own.size())] = tensor;
+    tensors = std::move(out);
+}
+
 } // namespace
 
 class Trainer::Impl
@@ -89,6 +165,7 @@ public:
     std::atomic<bool> stopRequested{false};
     std::atomic<bool> paused{false};
     std::function<bool(int, int)> nanInjector;
+    bool frozenBatchNorm = false;
 
 private:
     RunFinished runUnchecked();
@@ -105,8 +182,24 @@ private:
     void optimizerStep();
     void stripFinalCheckpoints();
     void waitWhilePaused();
+    bool lead() const { return !m_comm || m_comm->isLead(); }
+    bool distributed() const { return m_comm && m_comm->isDistributed(); }
+    void setUpRunLog(const QString &runDir);
+    bool joinJob(QString *error);
+    bool exchangeConfig(QString *error);
+    bool syncStartState(QString *error);
+    void adoptWorldSize(const CheckpointData &state);
+    std::map<std::string, torch::Tensor> ownRankState(int completedEpochs, int batchInEpoch) const;
+    CheckpointData stateForSave(int completedEpochs, int batchInEpoch);
+    std::array<bool, 2> agreeOnStop(bool earlyStop);
+    void freezeBatchNormIfAsked();
 
     TrainingObserver *m_observer = nullptr;
+    // The job (DESIGN.md §9): a one-process job unless nproc= or the environment says otherwise.
+    // Rank 0 alone has the run log and the checkpoint writer.
+    std::unique_ptr<dist::Communicator> m_comm;
+    QString m_workerScale;                             // ranks > 0: the model scale of rank 0
+    std::map<std::string, torch::Tensor> m_rankExtras; // rank 0: other ranks' resumed state
     std::unique_ptr<RunLog> m_log;
     std::unique_ptr<CheckpointWriter> m_writer;
 
@@ -164,6 +257,10 @@ private:
 
 void Trainer::Impl::say(LogLevel level, const QString &text)
 {
+    // Every rank scans the same data and plans the same run: rank 0 speaks for the job, the
+    // others only report their own errors.
+    if (!lead() && level != LogLevel::Error)
+        return;
     if (m_observer)
         m_observer->message(level, text);
     if (m_log) {
@@ -181,6 +278,15 @@ RunFinished Trainer::Impl::fail(const QString &message)
     done.message = message;
     done.runDir = m_log ? m_log->runDir() : QString();
     done.epochsDone = int(m_history.size());
+    if (distributed()) {
+        // The others must not wait for this rank until the timeout: tell them why, then close.
+        m_comm->announceFailure(message);
+        m_comm->abort();
+        if (!lead())
+            done.message = QStringLiteral("rank %1: %2").arg(m_comm->rank()).arg(message);
+    }
+    if (m_writer)
+        m_writer->flush();
     if (m_log)
         m_log->appendEvent(QStringLiteral("run_end"), {{QStringLiteral("failed"), true},
                                                        {QStringLiteral("message"), message}});
@@ -195,6 +301,12 @@ RunFinished Trainer::Impl::run(TrainingObserver *observer)
     // Torch errors are caught here, once, and become a message (STYLE.md habit 5).
     try {
         return runUnchecked();
+    } catch (const dist::PeerLost &e) {
+        QString why = m_comm->explainFailure(QString::fromStdString(e.what()));
+        const QString last = m_log ? m_log->weightsDir() + QStringLiteral("/last.pt") : QString();
+        if (!last.isEmpty() && QFileInfo::exists(last))
+            why += QStringLiteral("; resume from %1").arg(last);
+        return fail(why);
     } catch (const c10::Error &e) {
         return fail(QStringLiteral("LibTorch error: %1")
                         .arg(QString::fromStdString(e.what_without_backtrace())));
@@ -207,11 +319,17 @@ bool Trainer::Impl::setUp(QString *error)
 {
     // Threads: Debian's LibTorch runs on one thread unless told; the count is part of the state
     // because 1 and 2 intra-op threads give different bits (DESIGN.md §4).
-    m_threads =
-        cfg.threads > 0 ? cfg.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    // The local ranks of a job share the machine's cores.
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    m_threads = cfg.threads > 0 ? cfg.threads : std::max(1, cores / m_comm->localWorldSize());
     torch::set_num_threads(m_threads);
 
-    const Result<torch::Device> device = selectDevice(cfg.device);
+    // device=0,1: one CUDA device per local rank, as in Ultralytics.
+    const QStringList devices = cfg.device.split(QLatin1Char(','), Qt::SkipEmptyParts);
+    const QString ownDevice = devices.size() > 1
+                                  ? devices.value(m_comm->localRank(), devices.last()).trimmed()
+                                  : cfg.device;
+    const Result<torch::Device> device = selectDevice(ownDevice);
     if (!device) {
         *error = device.error();
         return false;
@@ -264,9 +382,17 @@ bool Trainer::Impl::setUp(QString *error)
 
     // Model
     const QFileInfo modelFile(cfg.model);
-    const bool fineTune = cfg.model.endsWith(QLatin1String(".pt")) && !plan;
+    // Ranks > 0 take the model from rank 0 (syncStartState), so they need no file of their own.
+    const bool fineTune = cfg.model.endsWith(QLatin1String(".pt")) && !plan && lead();
     CheckpointData initial;
-    if (fineTune) {
+    if (!lead()) {
+        const std::optional<ModelScale> s = modelScale(m_workerScale);
+        if (!s) {
+            *error = QStringLiteral("rank 0 sent no known model scale (%1)").arg(m_workerScale);
+            return false;
+        }
+        m_scale = *s;
+    } else if (fineTune) {
         Result<CheckpointData> loaded = loadCheckpoint(cfg.model);
         if (!loaded) {
             *error = loaded.error();
@@ -344,10 +470,16 @@ bool Trainer::Impl::setUp(QString *error)
             m_trainable.push_back(p);
 
     // Batches, accumulation, optimizer (REFERENCE.md "Optimisation details")
+    // A job's ranks split every batch (batch stays the global batch, DESIGN.md §9) and the local
+    // ranks split the cores between their loader threads.
     LoaderOptions lo;
     lo.imgsz = cfg.imgsz;
-    lo.batch = cfg.batch;
-    lo.workers = cfg.workers;
+    lo.batch = cfg.batch / m_comm->worldSize();
+    lo.rank = m_comm->rank();
+    lo.worldSize = m_comm->worldSize();
+    lo.workers = distributed()
+                     ? std::min(cfg.workers, std::max(1, cores / m_comm->localWorldSize()))
+                     : cfg.workers;
     lo.seed = uint64_t(cfg.seed);
     lo.augment = true;
     lo.shuffle = true;
@@ -374,6 +506,8 @@ bool Trainer::Impl::setUp(QString *error)
     vo.iou = float(cfg.iou);
     vo.maxDet = cfg.maxDet;
     vo.amp = m_amp;
+    vo.rank = m_comm->rank();
+    vo.worldSize = m_comm->worldSize();
     m_validator = std::make_unique<Validator>(m_val, vo);
 
     m_epochs = cfg.epochs;
@@ -586,12 +720,16 @@ bool Trainer::Impl::adoptUltralyticsState(CheckpointData &state, QString *error)
 // `val` of the same file would (same images, imgsz and batch), logged as epoch 0.
 void Trainer::Impl::validateStartingPoint()
 {
-    const ValidationOutput val =
-        m_validator->run(*m_emaModel, m_device, m_criterion.get(), [&](int b, int n) {
+    const ValidationOutput val = m_validator->run(
+        *m_emaModel, m_device, m_criterion.get(),
+        [&](int b, int n) {
             if (m_observer)
                 m_observer->validationProgress({0, b, n});
-        });
+        },
+        nullptr, {}, m_comm.get());
     m_trainSeconds += val.seconds;
+    if (!lead())
+        return;
     QJsonObject ev{{QStringLiteral("metrics/precision(B)"), val.metrics.precision},
                    {QStringLiteral("metrics/recall(B)"), val.metrics.recall},
                    {QStringLiteral("metrics/mAP50(B)"), val.metrics.map50},
@@ -645,7 +783,7 @@ QJsonObject Trainer::Impl::baseMeta(const QString &kind, int completedEpochs,
     meta.insert(QStringLiteral("epochs_without_improvement"),
                 m_history.empty() ? 0 : int(m_history.back().epoch) - m_bestEpoch);
     meta.insert(QStringLiteral("train_time"), m_trainSeconds);
-    meta.insert(QStringLiteral("world_size"), 1);
+    meta.insert(QStringLiteral("world_size"), m_comm->worldSize());
     meta.insert(QStringLiteral("threads"), m_threads);
     meta.insert(QStringLiteral("device"), describeDevice(m_device));
     meta.insert(QStringLiteral("created"),
@@ -733,6 +871,17 @@ void Trainer::Impl::applyLearningRate(int64_t ni, int epoch)
 
 void Trainer::Impl::optimizerStep()
 {
+    if (distributed()) {
+        // Bucketed all-reduce of the gradients accumulated since the last step: each rank's loss
+        // is its share of the global batch's loss, so the sum is the one-process gradient.
+        std::vector<torch::Tensor> grads;
+        for (torch::Tensor &p : m_trainable) {
+            if (!p.grad().defined())
+                p.mutable_grad() = torch::zeros_like(p);
+            grads.push_back(p.grad());
+        }
+        m_comm->allreduceSum(grads);
+    }
     const bool finite = m_scaler->unscaleAndCheck(m_trainable);
     if (finite) {
         torch::nn::utils::clip_grad_norm_(m_trainable, kMaxGradNorm);
@@ -781,32 +930,8 @@ void Trainer::Impl::stripFinalCheckpoints()
     }
 }
 
-RunFinished Trainer::Impl::runUnchecked()
+void Trainer::Impl::setUpRunLog(const QString &runDir)
 {
-    QString error;
-    if (plan) {
-        if (plan->mode != ResumePlan::Mode::Continue && plan->mode != ResumePlan::Mode::Branch)
-            return fail(plan->summary());
-        cfg = plan->config;
-        m_exact = plan->exact;
-        m_mode = plan->mode == ResumePlan::Mode::Continue ? QStringLiteral("resume")
-                                                          : QStringLiteral("branch");
-    }
-    const Status valid = cfg.validate();
-    if (!valid)
-        return fail(valid.error());
-
-    // The run folder comes first so that every message of the set-up lands in events.jsonl.
-    QString runDir;
-    if (plan) {
-        runDir = plan->runDir;
-        QDir().mkpath(runDir + QStringLiteral("/weights"));
-    } else {
-        const Result<QString> created = RunLog::createRunDir(cfg.project, cfg.name, cfg.existOk);
-        if (!created)
-            return fail(created.error());
-        runDir = created.value();
-    }
     m_log = std::make_unique<RunLog>(runDir);
     m_writer = std::make_unique<CheckpointWriter>();
     m_writer->setErrorHandler([this](const QString &path, const QString &message) {
@@ -840,6 +965,280 @@ RunFinished Trainer::Impl::runUnchecked()
         if (m_observer)
             m_observer->checkpointSaved(saved);
     });
+}
+
+bool Trainer::Impl::joinJob(QString *error)
+{
+    const auto indivisible = [this](int world) {
+        return QStringLiteral("batch=%1 cannot be split between %2 training processes: use a "
+                              "multiple of %2 (batch is the global batch, each process takes "
+                              "batch / processes)")
+            .arg(cfg.batch)
+            .arg(world);
+    };
+    dist::JobRequest request;
+    request.nproc = cfg.nproc;
+    request.timeoutSeconds = cfg.distTimeout;
+    const QStringList devices = cfg.device.split(QLatin1Char(','), Qt::SkipEmptyParts);
+    if (devices.size() > 1) {
+        // device=0,1 on a CUDA build: one rank per listed GPU.
+        request.devices = devices;
+        if (request.nproc <= 1)
+            request.nproc = int(devices.size());
+    }
+    if (request.nproc > 1 && cfg.batch % request.nproc != 0) {
+        *error = indivisible(request.nproc); // before any process is started
+        return false;
+    }
+    Result<std::unique_ptr<dist::Communicator>> joined =
+        dist::joinJob(request, QProcessEnvironment::systemEnvironment());
+    if (!joined) {
+        *error = joined.error();
+        return false;
+    }
+    m_comm = joined.take();
+    if (m_comm->isLead() && cfg.batch % m_comm->worldSize() != 0) {
+        *error = indivisible(m_comm->worldSize());
+        return false;
+    }
+    return true;
+}
+
+// Rank 0's configuration (after a resume plan) and model scale reach every rank before set-up.
+bool Trainer::Impl::exchangeConfig(QString *error)
+{
+    QJsonObject sync;
+    if (lead()) {
+        QString scale = cfg.model;
+        if (plan) {
+            scale = plan->info.meta.value(QStringLiteral("model"))
+                        .toObject()
+                        .value(QStringLiteral("scale"))
+                        .toString();
+        } else if (cfg.model.endsWith(QLatin1String(".pt"))) {
+            const Result<QJsonObject> meta = readCheckpointMeta(cfg.model);
+            if (!meta) {
+                *error = meta.error();
+                return false;
+            }
+            scale = meta.value()
+                        .value(QStringLiteral("model"))
+                        .toObject()
+                        .value(QStringLiteral("scale"))
+                        .toString();
+        }
+        sync = QJsonObject{
+            {QStringLiteral("config"), cfg.toJson()},
+            {QStringLiteral("scale"), scale},
+            {QStringLiteral("fine_tune"), !plan && cfg.model.endsWith(QLatin1String(".pt"))},
+            {QStringLiteral("frozen_batchnorm"), frozenBatchNorm}};
+    }
+    const QByteArray bytes =
+        m_comm->broadcastBytes(QJsonDocument(sync).toJson(QJsonDocument::Compact));
+    if (lead())
+        return true;
+    sync = QJsonDocument::fromJson(bytes).object();
+    Result<TrainConfig> config =
+        TrainConfig::fromJson(sync.value(QStringLiteral("config")).toObject());
+    if (!config) {
+        *error = config.error();
+        return false;
+    }
+    cfg = config.take();
+    m_workerScale = sync.value(QStringLiteral("scale")).toString();
+    if (sync.value(QStringLiteral("fine_tune")).toBool())
+        m_mode = QStringLiteral("fine-tune");
+    frozenBatchNorm = sync.value(QStringLiteral("frozen_batchnorm")).toBool();
+    return true;
+}
+
+// Every rank starts from rank 0's state: parameters, buffers, EMA, optimizer, position; a rank's
+// own entries of a resumed job (BatchNorm buffers, pending gradients, RNG) go to that rank.
+bool Trainer::Impl::syncStartState(QString *error)
+{
+    QByteArray bytes;
+    if (lead()) {
+        CheckpointData state = fullState(m_startEpoch, m_startBatch);
+        for (const auto &[key, tensor] : m_rankExtras)
+            state.tensors[key] = tensor;
+        bytes = encodeState(state);
+    }
+    bytes = m_comm->broadcastBytes(bytes);
+    m_rankExtras.clear();
+    if (lead())
+        return true;
+    CheckpointData state = decodeState(bytes);
+    selectRankState(state.tensors, m_comm->rank());
+    return restoreState(state, error);
+}
+
+// A checkpoint of another world size resumes with its weights and position, but batches split
+// differently and per-rank BatchNorm statistics are lost: allowed, said, and not exact.
+void Trainer::Impl::adoptWorldSize(const CheckpointData &state)
+{
+    const int saved = state.meta.value(QStringLiteral("world_size")).toInt(1);
+    for (const auto &[key, tensor] : state.tensors)
+        if (key.rfind("rank", 0) == 0)
+            m_rankExtras[key] = tensor;
+    if (saved == m_comm->worldSize())
+        return;
+    // Gradients accumulated by the other ranks but not yet applied still count: they are added
+    // to rank 0's, which is what their all-reduce would have done.
+    torch::NoGradGuard noGrad;
+    for (auto &item : m_model->named_parameters(true)) {
+        for (int r = 1; r < saved; ++r) {
+            const auto it = state.tensors.find("rank" + std::to_string(r) + ".grad." + item.key());
+            if (it == state.tensors.end())
+                continue;
+            torch::Tensor &grad = item.value().mutable_grad();
+            const torch::Tensor other = it->second.to(item.value().device());
+            grad = grad.defined() ? grad + other : other.clone();
+        }
+    }
+    m_rankExtras.clear();
+    m_exact = false;
+    if (!m_resumes.isEmpty()) {
+        QJsonObject last = m_resumes.last().toObject();
+        last.insert(QStringLiteral("exact"), false);
+        last.insert(QStringLiteral("world_size_changed"), QJsonArray{saved, m_comm->worldSize()});
+        m_resumes.replace(m_resumes.size() - 1, last);
+    }
+    say(LogLevel::Warning,
+        QStringLiteral(
+            "%1 was written by %2 training process(es), this run has %3: the batches are "
+            "split differently and each process's BatchNorm statistics start from rank "
+            "0's, so this resume is not exact")
+            .arg(plan ? plan->checkpoint : cfg.model)
+            .arg(saved)
+            .arg(m_comm->worldSize()));
+}
+
+// What only this rank knows: its BatchNorm buffers (model and EMA), gradients accumulated since
+// the last optimizer step, its RNG and its thread count.
+std::map<std::string, torch::Tensor> Trainer::Impl::ownRankState(int completedEpochs,
+                                                                 int batchInEpoch) const
+{
+    std::map<std::string, torch::Tensor> out;
+    for (const auto &item : m_model->named_buffers(true))
+        out["model." + item.key()] = item.value();
+    for (const auto &item : m_ema->module().named_buffers(true))
+        out["ema." + item.key()] = item.value();
+    if (m_lastOptStep != int64_t(completedEpochs) * m_nb + batchInEpoch - 1)
+        for (const auto &item : m_model->named_parameters(true))
+            if (item.value().grad().defined())
+                out["grad." + item.key()] = item.value().grad();
+    out["rng.cpu"] = at::detail::getDefaultCPUGenerator().get_state();
+    out["threads"] = torch::full({1}, int64_t(m_threads), torch::kInt64);
+    return out;
+}
+
+// The full state of the job, on rank 0 (every rank must call it: it gathers the other ranks'
+// own state); the other ranks get an empty state.
+CheckpointData Trainer::Impl::stateForSave(int completedEpochs, int batchInEpoch)
+{
+    if (!distributed())
+        return fullState(completedEpochs, batchInEpoch);
+    const std::vector<QByteArray> all = m_comm->gatherBytes(
+        lead() ? QByteArray() : encodeTensors(ownRankState(completedEpochs, batchInEpoch)));
+    if (!lead())
+        return {};
+    CheckpointData state = fullState(completedEpochs, batchInEpoch);
+    QJsonArray ranks;
+    for (int r = 0; r < int(all.size()); ++r) {
+        const std::map<std::string, torch::Tensor> own =
+            r == 0 ? ownRankState(completedEpochs, batchInEpoch) : decodeTensors(all[size_t(r)]);
+        int threads = m_threads;
+        for (const auto &[key, tensor] : own) {
+            if (key == "threads")
+                threads = int(tensor.item<int64_t>());
+            else if (r > 0)
+                state.tensors["rank" + std::to_string(r) + "." + key] = tensor;
+        }
+        // The sampler is a pure function of (seed, epoch, rank, world size): its position is
+        // the job's (epoch, batch), recorded for each rank so the file says it plainly.
+        ranks.append(
+            QJsonObject{{QStringLiteral("rank"), r},
+                        {QStringLiteral("threads"), threads},
+                        {QStringLiteral("sampler"),
+                         QJsonObject{{QStringLiteral("epoch"), completedEpochs},
+                                     {QStringLiteral("next_batch"), batchInEpoch},
+                                     {QStringLiteral("first_position"), r},
+                                     {QStringLiteral("stride"), m_comm->worldSize()},
+                                     {QStringLiteral("batch"), cfg.batch / m_comm->worldSize()}}}});
+    }
+    state.meta.insert(QStringLiteral("ranks"), ranks);
+    state.meta.insert(QStringLiteral("launcher"), m_comm->launcher());
+    return state;
+}
+
+// Early stopping is rank 0's decision (it alone has the metrics); a stop request may reach any
+// rank. Every rank leaves the epoch loop at the same place.
+std::array<bool, 2> Trainer::Impl::agreeOnStop(bool earlyStop)
+{
+    if (!distributed())
+        return {earlyStop, stopRequested.load()};
+    std::vector<torch::Tensor> flags{torch::tensor(
+        {lead() && earlyStop ? 1.0 : 0.0, stopRequested.load() ? 1.0 : 0.0}, torch::kFloat64)};
+    m_comm->allreduceSum(flags);
+    return {flags[0][0].item<double>() > 0, flags[0][1].item<double>() > 0};
+}
+
+// Tests compare batch splits with BatchNorm on its running statistics: then an image's forward
+// pass does not depend on the other images of its batch.
+void Trainer::Impl::freezeBatchNormIfAsked()
+{
+    if (!frozenBatchNorm)
+        return;
+    for (const auto &module : m_model->modules(false))
+        if (module->as<torch::nn::BatchNorm2d>())
+            module->eval();
+}
+
+RunFinished Trainer::Impl::runUnchecked()
+{
+    QString error;
+    if (plan) {
+        if (plan->mode != ResumePlan::Mode::Continue && plan->mode != ResumePlan::Mode::Branch)
+            return fail(plan->summary());
+        cfg = plan->config;
+        m_exact = plan->exact;
+        m_mode = plan->mode == ResumePlan::Mode::Continue ? QStringLiteral("resume")
+                                                          : QStringLiteral("branch");
+    }
+    // A rank > 0 of a job takes its configuration from rank 0 (exchangeConfig).
+    const Result<dist::DistSettings> job =
+        dist::DistSettings::fromEnvironment(QProcessEnvironment::systemEnvironment());
+    const bool worker = cfg.nproc <= 0 && job && job.value().rank > 0;
+    if (!worker) {
+        const Status valid = cfg.validate();
+        if (!valid)
+            return fail(valid.error());
+    }
+    if (!joinJob(&error))
+        return fail(error);
+    if (distributed() && !exchangeConfig(&error))
+        return fail(error);
+    if (worker) {
+        const Status valid = cfg.validate();
+        if (!valid)
+            return fail(valid.error());
+    }
+
+    // The run folder comes first so that every message of the set-up lands in events.jsonl.
+    QString runDir;
+    if (!lead()) {
+        // Rank 0 alone owns the run folder.
+    } else if (plan) {
+        runDir = plan->runDir;
+        QDir().mkpath(runDir + QStringLiteral("/weights"));
+    } else {
+        const Result<QString> created = RunLog::createRunDir(cfg.project, cfg.name, cfg.existOk);
+        if (!created)
+            return fail(created.error());
+        runDir = created.value();
+    }
+    if (lead())
+        setUpRunLog(runDir);
 
     m_epochs = cfg.epochs;
     if (!setUp(&error))
@@ -866,6 +1265,7 @@ RunFinished Trainer::Impl::runUnchecked()
         }
         if (!restoreState(state.value(), &error))
             return fail(QStringLiteral("%1: %2").arg(plan->checkpoint, error));
+        adoptWorldSize(state.value());
         m_resumes.append(QJsonObject{
             {QStringLiteral("from"), plan->checkpoint},
             {QStringLiteral("epoch"), m_startEpoch},
@@ -877,13 +1277,18 @@ RunFinished Trainer::Impl::runUnchecked()
             m_exact = false;
         say(LogLevel::Info, plan->summary());
     }
-    const Status argsWritten = m_log->writeArgs(cfg.toYaml());
-    if (!argsWritten)
-        return fail(argsWritten.error());
-    m_log->writeResults(m_history);
+    if (distributed() && !syncStartState(&error))
+        return fail(error);
+    if (m_log) {
+        const Status argsWritten = m_log->writeArgs(cfg.toYaml());
+        if (!argsWritten)
+            return fail(argsWritten.error());
+        m_log->writeResults(m_history);
+    }
 
     RunStarted started;
-    started.runDir = m_log->runDir();
+    started.runDir = m_log ? m_log->runDir() : QString();
+    started.worldSize = m_comm->worldSize();
     started.device = describeDevice(m_device);
     started.modelName = QStringLiteral("YOLOv8%1").arg(m_scale.name);
     started.parameters = m_model->parameterCount();
@@ -899,26 +1304,39 @@ RunFinished Trainer::Impl::runUnchecked()
     started.mode = m_mode;
     started.exact = m_exact;
     started.history = m_history;
-    m_log->appendEvent(QStringLiteral("run_start"), {{QStringLiteral("mode"), m_mode},
-                                                     {QStringLiteral("epochs"), m_epochs},
-                                                     {QStringLiteral("start_epoch"), m_startEpoch},
-                                                     {QStringLiteral("start_batch"), m_startBatch},
-                                                     {QStringLiteral("batches_per_epoch"), m_nb},
-                                                     {QStringLiteral("device"), started.device},
-                                                     {QStringLiteral("model"), started.modelName},
-                                                     {QStringLiteral("exact"), m_exact}});
+    if (m_log)
+        m_log->appendEvent(QStringLiteral("run_start"),
+                           {{QStringLiteral("mode"), m_mode},
+                            {QStringLiteral("epochs"), m_epochs},
+                            {QStringLiteral("start_epoch"), m_startEpoch},
+                            {QStringLiteral("start_batch"), m_startBatch},
+                            {QStringLiteral("batches_per_epoch"), m_nb},
+                            {QStringLiteral("device"), started.device},
+                            {QStringLiteral("model"), started.modelName},
+                            {QStringLiteral("exact"), m_exact},
+                            {QStringLiteral("world_size"), m_comm->worldSize()},
+                            {QStringLiteral("launcher"), m_comm->launcher()},
+                            {QStringLiteral("threads"), m_threads},
+                            {QStringLiteral("pid"), qint64(::getpid())},
+                            {QStringLiteral("host"), QSysInfo::machineHostName()}});
     if (m_observer)
         m_observer->runStarted(started);
     if (m_mode == QLatin1String("fine-tune") && cfg.val)
         validateStartingPoint();
 
     RunFinished done;
-    done.runDir = m_log->runDir();
+    done.runDir = started.runDir;
     int consecutiveNonFinite = 0;
     QElapsedTimer sessionTimer;
     sessionTimer.start();
     int64_t sessionBatches = 0;
     double sessionBatchSeconds = 0;
+
+    // Data-parallel runs: what every rank reports about its previous step (images/s, the share
+    // spent in collectives), carried by the next step's all-reduce.
+    const int world = m_comm->worldSize();
+    double ownIps = 0, ownComm = 0;
+    std::vector<double> rankIps(size_t(world), 0.0);
 
     for (int epoch = m_startEpoch; epoch < m_epochs; ++epoch) {
         QElapsedTimer epochTimer;
@@ -933,6 +1351,7 @@ RunFinished Trainer::Impl::runUnchecked()
         int meanCount = epoch == m_startEpoch ? m_partialCount : 0;
         m_loader->startEpoch(epoch, mosaic, firstBatch);
         m_model->train();
+        freezeBatchNormIfAsked();
         QElapsedTimer stepTimer;
         stepTimer.start();
         int i = firstBatch;
@@ -940,24 +1359,67 @@ RunFinished Trainer::Impl::runUnchecked()
             const int64_t ni = int64_t(i) + int64_t(m_nb) * epoch;
             applyLearningRate(ni, epoch);
 
-            const torch::Tensor images = batch->images.to(m_device, /*non_blocking=*/true);
-            const torch::Tensor targets = batch->targets.to(m_device);
-            std::optional<DetectionLoss::Output> computed;
-            {
+            const int64_t images = batch->images.size(0);
+            std::optional<DetectionLoss::Parts> parts;
+            if (images > 0) {
+                const torch::Tensor input = batch->images.to(m_device, /*non_blocking=*/true);
+                const torch::Tensor targets = batch->targets.to(m_device);
                 const AutocastScope autocast(m_amp);
-                computed = (*m_criterion)(m_model->forward(images), targets, cfg.imgsz);
+                parts = m_criterion->parts(m_model->forward(input), targets, cfg.imgsz, cfg.imgsz);
             }
-            DetectionLoss::Output &loss = *computed;
-            if (nanInjector && nanInjector(epoch + 1, i + 1))
-                loss.total = loss.total * std::numeric_limits<double>::quiet_NaN();
-
-            const torch::Tensor items = loss.items.to(torch::kCPU, torch::kFloat64);
-            const bool finite = torch::isfinite(loss.total.detach()).item<bool>();
-            std::array<double, 3> batchLoss{items[0].item<double>(), items[1].item<double>(),
-                                            items[2].item<double>()};
+            std::optional<DetectionLoss::Output> computed;
+            std::array<double, 3> batchLoss{};
+            bool finite = true;
+            bool stopNow = stopRequested.load();
+            bool pauseNow = paused.load();
+            const bool injected = nanInjector && nanInjector(epoch + 1, i + 1);
+            if (!distributed() && parts) {
+                computed = m_criterion->finish(*parts, parts->targetScoreSum.clamp_min(1.0),
+                                               double(parts->batch));
+                if (injected)
+                    computed->total = computed->total * std::numeric_limits<double>::quiet_NaN();
+                const torch::Tensor items = computed->items.to(torch::kCPU, torch::kFloat64);
+                finite = torch::isfinite(computed->total.detach()).item<bool>();
+                batchLoss = {items[0].item<double>(), items[1].item<double>(),
+                             items[2].item<double>()};
+            } else {
+                // One all-reduce per step: the loss sums and target-score sums of every rank's
+                // share of the global batch (so each rank divides by the global normaliser and
+                // the summed gradients are the one-process gradient), the image count, the
+                // non-finite, stop and pause flags, and each rank's figures of its last step.
+                const int64_t n = 8 + 2 * int64_t(world);
+                torch::Tensor step = torch::zeros({n}, torch::kFloat64);
+                double *v = step.data_ptr<double>();
+                if (parts) {
+                    for (int k = 0; k < 3; ++k)
+                        v[k] = parts->sums[size_t(k)].detach().to(torch::kCPU).item<double>();
+                    v[3] = parts->targetScoreSum.to(torch::kCPU).item<double>();
+                }
+                v[4] = double(images);
+                v[5] = (injected || !std::isfinite(v[0] + v[1] + v[2])) ? 1.0 : 0.0;
+                v[6] = stopNow ? 1.0 : 0.0;
+                v[7] = pauseNow ? 1.0 : 0.0;
+                v[8 + m_comm->rank()] = ownIps;
+                v[8 + world + m_comm->rank()] = ownComm;
+                std::vector<torch::Tensor> reduced{step};
+                m_comm->allreduceSum(reduced);
+                const double normaliser = std::max(v[3], 1.0);
+                const std::array<double, 3> gains{cfg.box, cfg.cls, cfg.dfl};
+                for (int k = 0; k < 3; ++k)
+                    batchLoss[k] = v[k] / normaliser * gains[size_t(k)];
+                finite = v[5] == 0;
+                stopNow = v[6] > 0;
+                pauseNow = v[7] > 0;
+                for (int r = 0; r < world; ++r)
+                    rankIps[size_t(r)] = v[8 + r];
+                if (parts)
+                    computed = m_criterion->finish(
+                        *parts, torch::tensor(normaliser, torch::kFloat32), v[4]);
+            }
             if (finite) {
                 consecutiveNonFinite = 0;
-                m_scaler->scaleLoss(loss.total).backward();
+                if (computed)
+                    m_scaler->scaleLoss(computed->total).backward();
                 if (ni - m_lastOptStep >= m_accumulate) {
                     optimizerStep();
                     m_lastOptStep = ni;
@@ -975,11 +1437,13 @@ RunFinished Trainer::Impl::runUnchecked()
                         .arg(epoch + 1)
                         .arg(i + 1));
                 if (consecutiveNonFinite >= kMaxConsecutiveNonFinite) {
-                    m_writer->flush();
+                    const QString weights = m_log ? m_log->weightsDir() : QString();
+                    if (m_writer)
+                        m_writer->flush();
                     return fail(QStringLiteral("stopped after %1 non-finite losses in a row; the "
                                                "last good checkpoint is %2/last.pt")
                                     .arg(kMaxConsecutiveNonFinite)
-                                    .arg(m_log->weightsDir()));
+                                    .arg(weights));
                 }
             }
             for (int k = 0; k < 3; ++k)
@@ -991,6 +1455,9 @@ RunFinished Trainer::Impl::runUnchecked()
             ++sessionBatches;
             sessionBatchSeconds += stepSeconds;
             ++i;
+            const double commSeconds = m_comm->takeCommSeconds();
+            ownIps = stepSeconds > 0 ? double(images) / stepSeconds : 0;
+            ownComm = stepSeconds > 0 ? std::min(1.0, commSeconds / stepSeconds) : 0;
 
             BatchProgress progress;
             progress.epoch = epoch + 1;
@@ -1002,40 +1469,61 @@ RunFinished Trainer::Impl::runUnchecked()
             progress.meanLoss = mean;
             progress.lr = m_lastLr;
             progress.instances = int(batch->targets.size(0));
-            progress.imagesPerSecond = stepSeconds > 0 ? batch->images.size(0) / stepSeconds : 0;
+            // The job's throughput: every rank trains its share of the global batch meanwhile.
+            progress.imagesPerSecond = ownIps * world;
             progress.dataWaitShare =
                 stepSeconds > 0 ? std::min(1.0, batch->waitMs / 1000.0 / stepSeconds) : 0;
             progress.stepMs = stepSeconds * 1000.0;
             const double perBatch = sessionBatchSeconds / double(sessionBatches);
             progress.etaSeconds = perBatch * (double(m_epochs - epoch) * m_nb - i);
             progress.skipped = !finite;
-            m_log->appendEvent(QStringLiteral("batch"),
-                               {{QStringLiteral("epoch"), progress.epoch},
-                                {QStringLiteral("batch"), progress.batch},
-                                {QStringLiteral("batches"), m_nb},
-                                {QStringLiteral("step"), double(progress.globalStep)},
-                                {QStringLiteral("loss"), toJsonArray(batchLoss)},
-                                {QStringLiteral("lr"), toJsonArray(m_lastLr)},
-                                {QStringLiteral("ips"), progress.imagesPerSecond},
-                                {QStringLiteral("wait"), progress.dataWaitShare}});
+            QJsonObject event{{QStringLiteral("epoch"), progress.epoch},
+                              {QStringLiteral("batch"), progress.batch},
+                              {QStringLiteral("batches"), m_nb},
+                              {QStringLiteral("step"), double(progress.globalStep)},
+                              {QStringLiteral("loss"), toJsonArray(batchLoss)},
+                              {QStringLiteral("lr"), toJsonArray(m_lastLr)},
+                              {QStringLiteral("ips"), progress.imagesPerSecond},
+                              {QStringLiteral("wait"), progress.dataWaitShare}};
+            if (distributed()) {
+                rankIps[0] = ownIps;
+                progress.rankImagesPerSecond = rankIps;
+                progress.commShare = ownComm;
+                QJsonArray ips;
+                for (double r : rankIps)
+                    ips.append(r);
+                event.insert(QStringLiteral("rank_ips"), ips);
+                event.insert(QStringLiteral("comm"), ownComm);
+            }
+            if (m_log)
+                m_log->appendEvent(QStringLiteral("batch"), event);
             if (m_observer)
                 m_observer->batchFinished(progress);
 
-            waitWhilePaused();
+            if (distributed()) {
+                // A pause anywhere holds every rank, polling together (a collective every 50 ms
+                // keeps the job within its timeout), until the pause ends or a stop arrives.
+                while (pauseNow && !stopNow) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                    std::vector<torch::Tensor> flags{
+                        torch::tensor({paused.load() ? 1.0 : 0.0, stopRequested.load() ? 1.0 : 0.0},
+                                      torch::kFloat64)};
+                    m_comm->allreduceSum(flags);
+                    pauseNow = flags[0][0].item<double>() > 0;
+                    stopNow = flags[0][1].item<double>() > 0;
+                }
+                m_comm->takeCommSeconds();
+            } else {
+                waitWhilePaused();
+                stopNow = stopRequested.load();
+            }
             stepTimer.restart(); // a pause is not training time
-            if (stopRequested.load() && i < m_nb) {
-                // Mid-epoch stop: last.pt holds this exact batch position (DESIGN.md §3).
+            if (stopNow && i < m_nb) {
+                // Mid-epoch stop: last.pt holds this exact batch position (DESIGN.md §3); every
+                // rank stops at this batch.
                 m_partialMean = mean;
                 m_partialCount = meanCount;
-                const CheckpointData state = fullState(epoch, i);
-                saveCheckpoint({QStringLiteral("last.pt")}, state);
-                m_writer->flush();
-                say(LogLevel::Info,
-                    QStringLiteral("Stopped at epoch %1 batch %2/%3; resume with resume=%4")
-                        .arg(epoch + 1)
-                        .arg(i)
-                        .arg(m_nb)
-                        .arg(m_log->weightsDir() + QStringLiteral("/last.pt")));
+                const CheckpointData state = stateForSave(epoch, i);
                 done.stopped = true;
                 done.epochsDone = epoch;
                 done.bestFitness = m_bestFitness;
@@ -1043,9 +1531,20 @@ RunFinished Trainer::Impl::runUnchecked()
                 done.message = QStringLiteral("stopped by the user at epoch %1, batch %2")
                                    .arg(epoch + 1)
                                    .arg(i);
-                m_log->appendEvent(QStringLiteral("run_end"), {{QStringLiteral("stopped"), true},
-                                                               {QStringLiteral("epoch"), epoch},
-                                                               {QStringLiteral("batch"), i}});
+                if (lead()) {
+                    saveCheckpoint({QStringLiteral("last.pt")}, state);
+                    m_writer->flush();
+                    say(LogLevel::Info,
+                        QStringLiteral("Stopped at epoch %1 batch %2/%3; resume with resume=%4")
+                            .arg(epoch + 1)
+                            .arg(i)
+                            .arg(m_nb)
+                            .arg(m_log->weightsDir() + QStringLiteral("/last.pt")));
+                    m_log->appendEvent(QStringLiteral("run_end"),
+                                       {{QStringLiteral("stopped"), true},
+                                        {QStringLiteral("epoch"), epoch},
+                                        {QStringLiteral("batch"), i}});
+                }
                 if (m_observer)
                     m_observer->runFinished(done);
                 return done;
@@ -1064,10 +1563,21 @@ RunFinished Trainer::Impl::runUnchecked()
         record.lr = m_lastLr;
         ValidationOutput val;
         if (cfg.val || finalEpoch) {
-            val = m_validator->run(*m_emaModel, m_device, m_criterion.get(), [&](int b, int n) {
-                if (m_observer)
-                    m_observer->validationProgress({epoch + 1, b, n});
-            });
+            if (distributed()) {
+                // Every rank validates rank 0's EMA model: its weights are everyone's already,
+                // its BatchNorm statistics are rank 0's.
+                std::vector<torch::Tensor> buffers;
+                for (const auto &item : m_ema->module().named_buffers(true))
+                    buffers.push_back(item.value());
+                m_comm->broadcast(buffers);
+            }
+            val = m_validator->run(
+                *m_emaModel, m_device, m_criterion.get(),
+                [&](int b, int n) {
+                    if (m_observer)
+                        m_observer->validationProgress({epoch + 1, b, n});
+                },
+                nullptr, {}, m_comm.get());
             record.precision = val.metrics.precision;
             record.recall = val.metrics.recall;
             record.map50 = val.metrics.map50;
@@ -1078,7 +1588,8 @@ RunFinished Trainer::Impl::runUnchecked()
         m_trainSeconds += val.seconds;
         record.time = m_trainSeconds;
         m_history.push_back(record);
-        m_log->writeResults(m_history);
+        if (m_log)
+            m_log->writeResults(m_history);
 
         const bool isBest =
             m_history.size() == 1 || m_bestEpoch == 0 || record.fitness > m_bestFitness;
@@ -1093,7 +1604,9 @@ RunFinished Trainer::Impl::runUnchecked()
                                     {QStringLiteral("metrics/mAP50(B)"), record.map50},
                                     {QStringLiteral("metrics/mAP50-95(B)"), record.map50_95}};
         const int sinceBest = record.epoch - m_bestEpoch;
-        const bool earlyStop = cfg.patience > 0 && sinceBest >= cfg.patience && !finalEpoch;
+        const std::array<bool, 2> stops =
+            agreeOnStop(cfg.patience > 0 && sinceBest >= cfg.patience && !finalEpoch);
+        const bool earlyStop = stops[0];
 
         EpochFinished finished;
         finished.record = record;
@@ -1104,19 +1617,23 @@ RunFinished Trainer::Impl::runUnchecked()
         QJsonObject ev = record.toJson();
         ev.insert(QStringLiteral("best"), isBest);
         ev.insert(QStringLiteral("epoch_seconds"), finished.epochSeconds);
-        m_log->appendEvent(QStringLiteral("epoch"), ev);
-        if (m_observer)
+        if (m_log)
+            m_log->appendEvent(QStringLiteral("epoch"), ev);
+        if (m_observer && lead())
             m_observer->epochFinished(finished);
 
-        const CheckpointData state = fullState(epoch + 1, 0);
-        QStringList names{QStringLiteral("last.pt")};
-        if (isBest)
-            names << QStringLiteral("best.pt");
-        if ((cfg.savePeriod > 0 && (epoch + 1) % cfg.savePeriod == 0) || finalEpoch || earlyStop)
-            names << QStringLiteral("epoch%1.pt").arg(epoch + 1);
-        saveCheckpoint(names, state);
+        const CheckpointData state = stateForSave(epoch + 1, 0);
+        if (lead()) {
+            QStringList names{QStringLiteral("last.pt")};
+            if (isBest)
+                names << QStringLiteral("best.pt");
+            if ((cfg.savePeriod > 0 && (epoch + 1) % cfg.savePeriod == 0) || finalEpoch ||
+                earlyStop)
+                names << QStringLiteral("epoch%1.pt").arg(epoch + 1);
+            saveCheckpoint(names, state);
+        }
 
-        if (finalEpoch || earlyStop) {
+        if ((finalEpoch || earlyStop) && lead()) {
             // As Ultralytics ends a run: the table of best.pt's epoch (this process validated it;
             // after a resume the best epoch may predate it, then the last epoch's table is shown).
             const bool bestKnown = m_bestMetrics && !m_bestMetrics->perClass.empty();
@@ -1137,19 +1654,22 @@ RunFinished Trainer::Impl::runUnchecked()
             done.earlyStopped = true;
             break;
         }
-        if (stopRequested.load()) {
+        if (stops[1]) {
             done.stopped = true;
             break;
         }
     }
 
-    m_writer->flush();
-    if (!done.stopped && cfg.strip)
+    if (m_writer)
+        m_writer->flush();
+    if (!done.stopped && cfg.strip && lead())
         stripFinalCheckpoints();
     done.epochsDone = int(m_history.size());
     done.bestFitness = m_bestFitness;
     done.bestEpoch = m_bestEpoch;
-    if (done.stopped) {
+    if (!lead()) {
+        done.message = QStringLiteral("rank %1 done").arg(m_comm->rank());
+    } else if (done.stopped) {
         // Stopped at an epoch boundary (during the last batch or the validation): last.pt is
         // that boundary, and the user needs the same hint as after a mid-epoch stop.
         const QString last = m_log->weightsDir() + QStringLiteral("/last.pt");
@@ -1166,11 +1686,12 @@ RunFinished Trainer::Impl::runUnchecked()
                            .arg(m_trainSeconds / 3600.0, 0, 'f', 3)
                            .arg(m_log->runDir());
     }
-    m_log->appendEvent(QStringLiteral("run_end"),
-                       {{QStringLiteral("epochs_done"), done.epochsDone},
-                        {QStringLiteral("stopped"), done.stopped},
-                        {QStringLiteral("early_stopped"), done.earlyStopped},
-                        {QStringLiteral("best_epoch"), m_bestEpoch}});
+    if (m_log)
+        m_log->appendEvent(QStringLiteral("run_end"),
+                           {{QStringLiteral("epochs_done"), done.epochsDone},
+                            {QStringLiteral("stopped"), done.stopped},
+                            {QStringLiteral("early_stopped"), done.earlyStopped},
+                            {QStringLiteral("best_epoch"), m_bestEpoch}});
     if (m_observer)
         m_observer->runFinished(done);
     return done;
@@ -1207,6 +1728,10 @@ bool Trainer::isPaused() const
 void Trainer::setNonFiniteLossInjector(std::function<bool(int, int)> predicate)
 {
     d->nanInjector = std::move(predicate);
+}
+void Trainer::setBatchNormFrozen(bool frozen)
+{
+    d->frozenBatchNorm = frozen;
 }
 
 } // namespace yolodeck

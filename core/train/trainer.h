@@ -39,6 +39,10 @@ public:
     // Fault injection for tests: when the predicate returns true for (epoch, batch), both 1-based,
     // that batch's loss is made NaN, as a diverging run or a corrupt sample would.
     void setNonFiniteLossInjector(std::function<bool(int epoch, int batch)> predicate);
+    // For tests that compare batch splits (one process vs a job of several): BatchNorm layers
+    // train on their running statistics, so an image's forward pass does not depend on the other
+    // images of its batch. Reaches every rank of a job.
+    void setBatchNormFrozen(bool frozen);
 
 private:
     class Impl;

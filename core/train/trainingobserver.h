@@ -5,6 +5,7 @@
 #include <QString>
 
 #include <array>
+#include <vector>
 
 namespace yolodeck {
 
@@ -35,6 +36,7 @@ struct RunStarted
     int valImages = 0;
     int threads = 1;
     int workers = 0;
+    int worldSize = 1; // training processes (data-parallel ranks)
     QString mode;      // "new", "resume", "branch", "fine-tune"
     bool exact = true; // false for a forced resume
     History history;   // epochs already done (resume/branch): the charts start from these
@@ -56,6 +58,10 @@ struct BatchProgress
     double stepMs = 0;
     double etaSeconds = 0; // to the end of the run
     bool skipped = false;  // non-finite loss: the step was skipped
+    // Data-parallel runs: each rank's images/s over its previous step (rank 0 first), and the
+    // share of this step rank 0 spent in collectives (gradient all-reduce and the step's flags).
+    std::vector<double> rankImagesPerSecond;
+    double commShare = 0;
 };
 
 struct ValidationProgress

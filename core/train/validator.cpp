@@ -1,9 +1,12 @@
 #include "core/train/validator.h"
 
+#include "core/dist/communicator.h"
 #include "core/eval/nms.h"
 #include "core/train/autocastscope.h"
 
+#include <QDataStream>
 #include <QElapsedTimer>
+#include <QIODevice>
 
 #include <algorithm>
 
@@ -20,6 +23,8 @@ Validator::Validator(const Dataset &dataset, ValidationOptions options)
     lo.augment = false;
     lo.shuffle = false;
     lo.rect = options.rect;
+    lo.rank = options.rank;
+    lo.worldSize = options.worldSize;
     m_loader = std::make_unique<BatchLoader>(dataset, lo);
 }
 
@@ -41,6 +46,65 @@ std::vector<Detection> toOriginalDetections(const torch::Tensor &dets, const Let
     return out;
 }
 
+namespace {
+
+// One validated batch, as a rank sends it to rank 0.
+struct BatchResult
+{
+    int index = 0; // in the whole split
+    std::array<double, 3> loss{};
+    std::array<int64_t, 2> inputSize{};
+    std::vector<int> records;
+    std::vector<std::vector<Detection>> detections;
+};
+
+QByteArray serialize(const std::vector<BatchResult> &batches)
+{
+    QByteArray bytes;
+    QDataStream out(&bytes, QIODevice::WriteOnly);
+    out << qint32(batches.size());
+    for (const BatchResult &b : batches) {
+        out << qint32(b.index) << b.loss[0] << b.loss[1] << b.loss[2] << qint64(b.inputSize[0])
+            << qint64(b.inputSize[1]) << qint32(b.records.size());
+        for (size_t i = 0; i < b.records.size(); ++i) {
+            out << qint32(b.records[i]) << qint32(b.detections[i].size());
+            for (const Detection &d : b.detections[i])
+                out << d.x1 << d.y1 << d.x2 << d.y2 << d.conf << qint32(d.cls);
+        }
+    }
+    return bytes;
+}
+
+void deserialize(const QByteArray &bytes, std::vector<BatchResult> *into)
+{
+    QDataStream in(bytes);
+    qint32 count = 0;
+    in >> count;
+    for (qint32 k = 0; k < count && in.status() == QDataStream::Ok; ++k) {
+        BatchResult b;
+        qint32 index = 0, images = 0;
+        qint64 h = 0, w = 0;
+        in >> index >> b.loss[0] >> b.loss[1] >> b.loss[2] >> h >> w >> images;
+        b.index = index;
+        b.inputSize = {h, w};
+        for (qint32 i = 0; i < images && in.status() == QDataStream::Ok; ++i) {
+            qint32 record = 0, n = 0;
+            in >> record >> n;
+            std::vector<Detection> dets(size_t(std::max(n, 0)));
+            for (Detection &d : dets) {
+                qint32 cls = 0;
+                in >> d.x1 >> d.y1 >> d.x2 >> d.y2 >> d.conf >> cls;
+                d.cls = cls;
+            }
+            b.records.push_back(record);
+            b.detections.push_back(std::move(dets));
+        }
+        into->push_back(std::move(b));
+    }
+}
+
+} // namespace
+
 std::vector<GroundTruth> groundTruthOf(const ImageRecord &record)
 {
     std::vector<GroundTruth> out;
@@ -55,7 +119,8 @@ std::vector<GroundTruth> groundTruthOf(const ImageRecord &record)
 
 ValidationOutput Validator::run(YoloModelImpl &model, const torch::Device &device,
                                 const DetectionLoss *criterion, const Progress &progress,
-                                const std::atomic<bool> *cancel, const ImageSink &sink)
+                                const std::atomic<bool> *cancel, const ImageSink &sink,
+                                dist::Communicator *comm)
 {
     QElapsedTimer timer;
     timer.start();
@@ -63,15 +128,16 @@ ValidationOutput Validator::run(YoloModelImpl &model, const torch::Device &devic
     const bool wasTraining = model.is_training();
     model.eval();
 
-    MetricsAccumulator accumulator(m_dataset.nc());
     ValidationOutput out;
-    torch::Tensor lossSum = torch::zeros({3}, torch::kFloat64);
-    int batches = 0;
+    std::vector<BatchResult> results;
     const int total = m_loader->batchesPerEpoch();
+    int done = 0;
     m_loader->startEpoch(0, false, 0);
     while (std::optional<Batch> batch = m_loader->next()) {
         if (cancel && cancel->load())
             break;
+        BatchResult result;
+        result.index = batch->batchIndex;
         const torch::Tensor images = batch->images.to(device, /*non_blocking=*/true);
         std::vector<torch::Tensor> feats;
         {
@@ -81,32 +147,58 @@ ValidationOutput Validator::run(YoloModelImpl &model, const torch::Device &devic
         if (criterion) {
             const DetectionLoss::Output l =
                 (*criterion)(feats, batch->targets.to(device), images.size(2), images.size(3));
-            lossSum += l.items.to(torch::kCPU, torch::kFloat64);
+            const torch::Tensor items = l.items.to(torch::kCPU, torch::kFloat64);
+            for (int k = 0; k < 3; ++k)
+                result.loss[k] = items[k].item<double>();
         }
         const torch::Tensor pred = model.decode(feats);
         const std::vector<torch::Tensor> dets = nonMaxSuppression(
             pred, m_options.conf, m_options.iou, m_options.maxDet, m_options.labels);
-        out.inputSizes.push_back({images.size(2), images.size(3)});
+        result.inputSize = {images.size(2), images.size(3)};
         for (size_t i = 0; i < dets.size(); ++i) {
-            const ImageRecord &record = m_dataset.records()[batch->sampleIndices[i]];
-            const std::vector<Detection> detections =
-                toOriginalDetections(dets[i], batch->letterboxes[i]);
-            const std::vector<GroundTruth> labels = groundTruthOf(record);
-            accumulator.addImage(detections, labels);
-            if (sink)
-                sink(record, detections, labels);
-            ++out.images;
-            out.detections += dets[i].size(0);
+            result.records.push_back(batch->sampleIndices[i]);
+            result.detections.push_back(toOriginalDetections(dets[i], batch->letterboxes[i]));
         }
-        ++batches;
+        results.push_back(std::move(result));
+        ++done;
         if (progress)
-            progress(batches, total);
+            progress(done, total);
     }
-    if (batches > 0) {
-        lossSum /= double(batches);
+    if (comm && comm->isDistributed()) {
+        const std::vector<QByteArray> all = comm->gatherBytes(serialize(results));
+        if (!comm->isLead()) {
+            out.seconds = timer.nsecsElapsed() / 1e9;
+            if (wasTraining)
+                model.train();
+            return out;
+        }
+        results.clear();
+        for (const QByteArray &bytes : all)
+            deserialize(bytes, &results);
+        std::sort(results.begin(), results.end(),
+                  [](const BatchResult &a, const BatchResult &b) { return a.index < b.index; });
+    }
+
+    // Scored in batch order, as one process would: the same metrics to the last bit.
+    MetricsAccumulator accumulator(m_dataset.nc());
+    std::array<double, 3> lossSum{};
+    for (const BatchResult &result : results) {
         for (int k = 0; k < 3; ++k)
-            out.loss[k] = lossSum[k].item<double>();
+            lossSum[k] += result.loss[k];
+        out.inputSizes.push_back(result.inputSize);
+        for (size_t i = 0; i < result.records.size(); ++i) {
+            const ImageRecord &record = m_dataset.records()[size_t(result.records[i])];
+            const std::vector<GroundTruth> labels = groundTruthOf(record);
+            accumulator.addImage(result.detections[i], labels);
+            if (sink)
+                sink(record, result.detections[i], labels);
+            ++out.images;
+            out.detections += int64_t(result.detections[i].size());
+        }
     }
+    if (!results.empty())
+        for (int k = 0; k < 3; ++k)
+            out.loss[k] = lossSum[k] / double(results.size());
     out.metrics = accumulator.compute(m_dataset.names());
     out.seconds = timer.nsecsElapsed() / 1e9;
     out.imagesPerSecond = out.seconds > 0 ? out.images / out.seconds : 0;

@@ -14,6 +14,10 @@
 
 namespace yolodeck {
 
+namespace dist {
+class Communicator;
+}
+
 struct ValidationOutput
 {
     DetectionMetrics metrics;
@@ -38,6 +42,11 @@ struct ValidationOptions
     // every box (NmsLabels::Multi): what its mAP is measured with, so the defaults.
     bool rect = true;
     NmsLabels labels = NmsLabels::Multi;
+    // Data-parallel validation (DESIGN.md §9): this rank runs whole batches b = rank mod
+    // worldSize, and run() merges every rank's batches on rank 0 in batch order, so rank 0's
+    // output equals a one-process validation bit for bit. The other ranks get only `seconds`.
+    int rank = 0;
+    int worldSize = 1;
 };
 
 // Runs a model over a split with letterboxed images, no augmentation: NMS, boxes mapped back to
@@ -54,9 +63,11 @@ public:
     using ImageSink =
         std::function<void(const ImageRecord &record, const std::vector<Detection> &detections,
                            const std::vector<GroundTruth> &labels)>;
+    // comm: the job's communicator when worldSize > 1 (every rank must call run()).
     ValidationOutput run(YoloModelImpl &model, const torch::Device &device,
                          const DetectionLoss *criterion, const Progress &progress = {},
-                         const std::atomic<bool> *cancel = nullptr, const ImageSink &sink = {});
+                         const std::atomic<bool> *cancel = nullptr, const ImageSink &sink = {},
+                         dist::Communicator *comm = nullptr);
 
 private:
     const Dataset &m_dataset;
