@@ -1,6 +1,8 @@
 // yolodeck: the window. Everything lives in the ui library; this file only reads the command line,
-// installs the translation and shows the main window.
+// installs the translation, names the program of a multi-process run's other ranks and shows the
+// main window.
 
+#include "core/dist/locallauncher.h"
 #include "ui/mainwindow.h"
 
 #include <QApplication>
@@ -19,6 +21,10 @@ int main(int argc, char *argv[])
     QApplication::setOrganizationName(QStringLiteral("YoloDeck"));
     QApplication::setApplicationVersion(QStringLiteral(YOLODECK_VERSION));
     QApplication::setDesktopFileName(QStringLiteral("yolodeck"));
+    // A run with several processes (nproc=N) trains rank 0 in the window and starts ranks
+    // 1..N-1 as yolodeck-cli, which is installed beside the window.
+    yolodeck::dist::setWorkerProgram(QCoreApplication::applicationDirPath() +
+                                     QStringLiteral("/yolodeck-cli"));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(

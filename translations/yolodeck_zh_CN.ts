@@ -1744,6 +1744,22 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
         <source>Dataset description (*.yaml *.yml)</source>
         <translation>数据集描述 (*.yaml *.yml)</translation>
     </message>
+    <message>
+        <source>nproc=: data-parallel training in this many local processes. batch stays the global batch: it is split evenly over the processes, so it must be divisible by their number. With threads=0 (every core) each process gets cores/N LibTorch intra-op threads.</source>
+        <translation>nproc=：在本机用这么多个进程做数据并行训练。batch 仍是全局批次：它平均分给各进程，因此必须能被进程数整除。threads=0（全部核心）时，每个进程分得 核心数/N 个 LibTorch 算子内线程。</translation>
+    </message>
+    <message>
+        <source>Processes</source>
+        <translation>进程数</translation>
+    </message>
+    <message>
+        <source>batch=%1 is not valid with nproc=%2: the global batch is split evenly over the processes, so it must be divisible by %2 (try batch=%3 or %4, or another number of processes).</source>
+        <translation>batch=%1 与 nproc=%2 不相容：全局批次要平均分给各进程，因此必须能被 %2 整除（可试 batch=%3 或 %4，或换一个进程数）。</translation>
+    </message>
+    <message>
+        <source>batch=%1 is not valid with nproc=%2: each process needs at least one image per step (try batch=%3 or fewer processes).</source>
+        <translation>batch=%1 与 nproc=%2 不相容：每个进程每步至少需要一张图像（可试 batch=%3，或减少进程数）。</translation>
+    </message>
 </context>
 <context>
     <name>yolodeck::SystemPanel</name>
@@ -1866,6 +1882,30 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
     <message>
         <source>No problem found: the run looks healthy.</source>
         <translation>未发现问题：训练运行正常。</translation>
+    </message>
+    <message>
+        <source>Processes</source>
+        <translation>进程</translation>
+    </message>
+    <message>
+        <source>Data-parallel training: the number of processes, and the share of each step rank 0 spends averaging gradients with the others</source>
+        <translation>数据并行训练：进程数，以及 rank 0 每步中与其他进程平均梯度所占的比例</translation>
+    </message>
+    <message>
+        <source>Per rank</source>
+        <translation>各 rank</translation>
+    </message>
+    <message>
+        <source>Images/s of each process over its previous step: a slow rank holds back every other one at the all-reduce</source>
+        <translation>每个进程上一步的图像/秒：慢的 rank 会在 all-reduce 处拖住其他所有进程</translation>
+    </message>
+    <message>
+        <source>%1 · all-reduce %2% of each step</source>
+        <translation>%1 · all-reduce 占每步的 %2%</translation>
+    </message>
+    <message>
+        <source>rank %1 %2 img/s</source>
+        <translation>rank %1 %2 张/秒</translation>
     </message>
 </context>
 <context>

@@ -8,9 +8,9 @@
 #include "ui/logpane.h"
 #include "ui/metatypes.h"
 #include "ui/resumedialog.h"
-#include "ui/runsetuppanel.h"
-#include "ui/systemmonitor.h"
-#include "ui/systempanel.h"
+#include "ui/runsetup/runsetuppanel.h"
+#include "ui/system/systemmonitor.h"
+#include "ui/system/systempanel.h"
 
 #include <QAction>
 #include <QActionGroup>
@@ -447,6 +447,8 @@ void MainWindow::onRunStarted(const RunStarted &started)
     m_epochs = started.epochs;
     m_workers = started.workers;
     m_charts->startRun(started);
+    m_worldSize = started.worldSize;
+    m_system->showProcesses({m_worldSize, {}, -1});
     m_checkpoints->setDirectory(started.runDir);
     rememberRun(started.runDir);
     m_deviceLabel->setText(started.device);
@@ -509,6 +511,8 @@ void MainWindow::onBatchFinished(const BatchProgress &progress)
         stats.imagesPerSecond = progress.imagesPerSecond;
         stats.dataWaitShare = progress.dataWaitShare;
         m_monitor->setThroughput(stats);
+        m_system->showProcesses({m_worldSize, progress.rankImagesPerSecond,
+                                 progress.rankImagesPerSecond.empty() ? -1.0 : progress.commShare});
     }
 }
 
@@ -559,6 +563,7 @@ void MainWindow::onRunFinished(const RunFinished &finished)
     m_etaLabel->clear();
     m_batchLabel->clear();
     m_speedLabel->clear();
+    m_system->showProcesses({m_worldSize, {}, -1}); // figures of a step that is over
     if (finished.failed) {
         m_log->append(LogLevel::Error, finished.message);
         if (!m_closeAfterStop)
@@ -652,6 +657,16 @@ void MainWindow::onRunLoaded(const RunReplay &replay)
     const bool ultralytics = replay.source == QLatin1String("ultralytics");
     m_runDir = replay.runDir;
     m_charts->showReplay(replay);
+    // A followed data-parallel run shows its ranks as a run of this window does; the figures of
+    // the newest step only while it is live, and only if that step is of the newest session.
+    m_worldSize = replay.worldSize;
+    ProcessStats processes{m_worldSize, {}, -1};
+    if (!replay.finished && !replay.batches.empty() &&
+        int(replay.batches.back().rankImagesPerSecond.size()) == m_worldSize) {
+        processes.rankImagesPerSecond = replay.batches.back().rankImagesPerSecond;
+        processes.commShare = replay.batches.back().commShare;
+    }
+    m_system->showProcesses(processes);
     if (replay.finished) {
         stopFollowingRun();
     } else if (m_followDir != replay.runDir) {

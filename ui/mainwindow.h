@@ -62,6 +62,7 @@ public:
     QTabWidget *tabs() const { return m_tabs; }
     CheckpointBrowser *checkpointBrowser() const { return m_checkpoints; }
     ComparisonView *comparisonView() const { return m_compare; }
+    SystemPanel *systemPanel() const { return m_system; }
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -135,6 +136,7 @@ private:
     std::vector<double> m_epochSecondsBefore;
     std::vector<double> m_epochSecondsSince;
     int m_workers = -1;
+    int m_worldSize = 1; // training processes of the run shown
     bool m_cacheRam = false;
 };
 

@@ -84,6 +84,7 @@ RunReplay loadRunReplay(const QString &path)
             if (type == QLatin1String("run_start")) {
                 replay.batchesPerEpoch = e.value(QStringLiteral("batches_per_epoch")).toInt();
                 replay.epochs = e.value(QStringLiteral("epochs")).toInt();
+                replay.worldSize = qMax(1, e.value(QStringLiteral("world_size")).toInt(1));
                 const QString mode = e.value(QStringLiteral("mode")).toString();
                 if (mode == QLatin1String("resume") || mode == QLatin1String("branch")) {
                     const int startEpoch = e.value(QStringLiteral("start_epoch")).toInt();
@@ -115,6 +116,10 @@ RunReplay loadRunReplay(const QString &path)
                 b.lr = triple(e.value(QStringLiteral("lr")));
                 b.imagesPerSecond = e.value(QStringLiteral("ips")).toDouble();
                 b.dataWaitShare = e.value(QStringLiteral("wait")).toDouble();
+                // Data-parallel runs only: each rank's images/s and rank 0's all-reduce share.
+                for (const QJsonValue &ips : e.value(QStringLiteral("rank_ips")).toArray())
+                    b.rankImagesPerSecond.push_back(ips.toDouble());
+                b.commShare = e.value(QStringLiteral("comm")).toDouble();
                 if (b.batches > 0)
                     replay.batches.push_back(b);
             }

@@ -22,8 +22,9 @@ struct RunReplay
     std::vector<double> resumeMarkers;  // completed epochs where a session resumed
     int batchesPerEpoch = 0;
     int bestEpoch = 0;
-    int epochs = 0; // the planned total of the newest session
-    QString error;  // why nothing could be read; empty on success
+    int epochs = 0;    // the planned total of the newest session
+    int worldSize = 1; // training processes of the newest session (run_start's world_size)
+    QString error;     // why nothing could be read; empty on success
     // Nothing more will come: the newest session wrote run_end (YoloDeck), or results.csv has
     // every planned epoch or results.png was drawn after it (Ultralytics).
     bool finished = false;

@@ -1,5 +1,6 @@
 // yolodeck-cli: the YoloDeck engine headless (see core/cli/commandline.h).
 #include "core/cli/commandline.h"
+#include "core/dist/locallauncher.h"
 
 #ifdef YOLODECK_WITH_UI
 #include "ui/compare/comparisoncharts.h"
@@ -36,6 +37,8 @@ int main(int argc, char *argv[])
     if (!app)
         app = std::make_unique<QCoreApplication>(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("yolodeck-cli"));
+    // train nproc=N starts ranks 1..N-1 as this very program (whatever its name or place).
+    yolodeck::dist::setWorkerProgram(QCoreApplication::applicationFilePath());
     std::signal(SIGINT, onInterrupt);
     std::signal(SIGTERM, onInterrupt);
     QTextStream out(stdout);

@@ -10,7 +10,7 @@
 #include "core/data/synthdataset.h"
 #include "ui/mainwindow.h"
 #include "ui/metatypes.h"
-#include "ui/runsetuppanel.h"
+#include "ui/runsetup/runsetuppanel.h"
 
 #include <QAction>
 #include <QApplication>

@@ -1,4 +1,4 @@
-#include "ui/runsetuppanel.h"
+#include "ui/runsetup/runsetuppanel.h"
 
 #include "core/model/modelscale.h"
 
@@ -20,8 +20,8 @@ namespace yolodeck {
 
 namespace {
 // Keys with their own widget in the basic section; resume is what the resume dialog sets.
-const char *const kBasicKeys[] = {"data",   "model",       "epochs",  "imgsz", "batch",
-                                  "device", "save_period", "project", "name"};
+const char *const kBasicKeys[] = {"data",   "model", "epochs",      "imgsz",   "batch",
+                                  "device", "nproc", "save_period", "project", "name"};
 constexpr int kMaxRecent = 10;
 
 bool isBasicKey(const QString &key)
@@ -145,6 +145,19 @@ RunSetupPanel::RunSetupPanel(QWidget *parent)
             }
             m_device->setCurrentIndex(i);
         });
+
+    // One process unless asked: nproc=1, not TrainConfig's 0, so a window started inside a
+    // cluster allocation (RANK or SLURM_PROCID in its environment) never joins that job.
+    m_processes = spin(1, 64, 1);
+    m_processes->setToolTip(
+        tr("nproc=: data-parallel training in this many local processes. batch stays the global "
+           "batch: it is split evenly over the processes, so it must be divisible by their "
+           "number. With threads=0 (every core) each process gets cores/N LibTorch intra-op "
+           "threads."));
+    addField(
+        form, QStringLiteral("nproc"), tr("Processes"), m_processes,
+        [this] { return m_processes->cleanText(); },
+        [this](const QString &t) { m_processes->setValue(qMax(1, t.toInt())); });
 
     m_savePeriod = spin(-1, 100000, 1);
     m_savePeriod->setSpecialValueText(tr("off"));
@@ -293,6 +306,28 @@ void RunSetupPanel::revalidate()
         field.error->setText(error);
         field.error->setVisible(!error.isEmpty());
         valid = valid && error.isEmpty();
+    }
+    if (valid && config.nproc > 1 && config.batch % config.nproc != 0) {
+        // Each rank loads batch/nproc images a step, so the global batch must split evenly.
+        const int below = config.batch - config.batch % config.nproc;
+        const int above = below + config.nproc;
+        const QString error =
+            below > 0 ? tr("batch=%1 is not valid with nproc=%2: the global batch is split evenly "
+                           "over the processes, so it must be divisible by %2 (try batch=%3 or "
+                           "%4, or another number of processes).")
+                            .arg(config.batch)
+                            .arg(config.nproc)
+                            .arg(below)
+                            .arg(above)
+                      : tr("batch=%1 is not valid with nproc=%2: each process needs at least one "
+                           "image per step (try batch=%3 or fewer processes).")
+                            .arg(config.batch)
+                            .arg(config.nproc)
+                            .arg(above);
+        const Field &field = m_fields[QStringLiteral("nproc")];
+        field.error->setText(error);
+        field.error->setVisible(true);
+        valid = false;
     }
     QString summary;
     if (valid) {

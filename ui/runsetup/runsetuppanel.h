@@ -18,10 +18,11 @@ class QToolButton;
 namespace yolodeck {
 
 // The run setup on the left of the window: dataset (recent files, the built-in demo, a file
-// picker), model scale, epochs, image size, batch, device, save period, output folder, and every
-// other TrainConfig key in a collapsible Advanced section. Each edit is checked at once with
-// TrainConfig::set() (and validate() for the keys that depend on each other); the message appears
-// under the field, naming the key, and Start stays disabled until everything is valid.
+// picker), model scale, epochs, image size, batch, device, processes (nproc), save period, output
+// folder, and every other TrainConfig key in a collapsible Advanced section. Each edit is checked
+// at once with TrainConfig::set() (and validate() for the keys that depend on each other, plus
+// batch divisible by nproc); the message appears under the field, naming the key, and Start stays
+// disabled until everything is valid.
 class RunSetupPanel final : public QWidget
 {
     Q_OBJECT
@@ -83,6 +84,7 @@ private:
     QSpinBox *m_imgsz = nullptr;
     QSpinBox *m_batch = nullptr;
     QComboBox *m_device = nullptr;
+    QSpinBox *m_processes = nullptr;
     QSpinBox *m_savePeriod = nullptr;
     QLineEdit *m_project = nullptr;
     QLineEdit *m_name = nullptr;

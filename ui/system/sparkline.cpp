@@ -1,4 +1,4 @@
-#include "ui/sparkline.h"
+#include "ui/system/sparkline.h"
 
 #include <QPainter>
 

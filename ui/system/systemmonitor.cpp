@@ -1,7 +1,7 @@
-#include "ui/systemmonitor.h"
+#include "ui/system/systemmonitor.h"
 
 #include "ui/metatypes.h"
-#include "ui/systemsamplingworker.h"
+#include "ui/system/systemsamplingworker.h"
 
 namespace yolodeck {
 

@@ -1,7 +1,7 @@
-#include "ui/systempanel.h"
+#include "ui/system/systempanel.h"
 
-#include "ui/sparkline.h"
-#include "ui/systemmonitor.h"
+#include "ui/system/sparkline.h"
+#include "ui/system/systemmonitor.h"
 
 #include <QGridLayout>
 #include <QGroupBox>
@@ -118,6 +118,20 @@ SystemPanel::SystemPanel(QWidget *parent)
     m_dataWaitLine->setColor(QColor(0xff, 0x7f, 0x0e));
     addRow(throughputGrid, 0, tr("Images/s"), m_imagesPerSecond, m_imagesLine);
     addRow(throughputGrid, 1, tr("Waiting for data"), m_dataWait, m_dataWaitLine);
+    m_processesName = new QLabel(tr("Processes"));
+    m_processes = valueLabel();
+    m_processes->setToolTip(tr("Data-parallel training: the number of processes, and the share "
+                               "of each step rank 0 spends averaging gradients with the others"));
+    m_rankThroughputName = new QLabel(tr("Per rank"));
+    m_rankThroughput = valueLabel();
+    m_rankThroughput->setWordWrap(true);
+    m_rankThroughput->setToolTip(tr("Images/s of each process over its previous step: a slow "
+                                    "rank holds back every other one at the all-reduce"));
+    throughputGrid->addWidget(m_processesName, 2, 0);
+    throughputGrid->addWidget(m_processes, 2, 1, 1, 2);
+    throughputGrid->addWidget(m_rankThroughputName, 3, 0);
+    throughputGrid->addWidget(m_rankThroughput, 3, 1, 1, 2);
+    showProcesses({});
     throughputGrid->setColumnStretch(2, 1);
     layout->addWidget(throughputBox);
 
@@ -303,6 +317,24 @@ void SystemPanel::showFindings(const std::vector<Finding> &findings)
     m_diagnosis->setText(html);
 }
 
+void SystemPanel::showProcesses(const ProcessStats &stats)
+{
+    const int worldSize = qMax(stats.worldSize, int(stats.rankImagesPerSecond.size()));
+    const bool shown = worldSize > 1;
+    for (QLabel *label : {m_processesName, m_processes, m_rankThroughputName, m_rankThroughput})
+        label->setVisible(shown);
+    if (!shown)
+        return;
+    m_processes->setText(stats.commShare >= 0 ? tr("%1 · all-reduce %2% of each step")
+                                                    .arg(worldSize)
+                                                    .arg(stats.commShare * 100, 0, 'f', 0)
+                                              : QString::number(worldSize));
+    QStringList ranks;
+    for (size_t rank = 0; rank < stats.rankImagesPerSecond.size(); ++rank)
+        ranks << tr("rank %1 %2 img/s").arg(rank).arg(stats.rankImagesPerSecond[rank], 0, 'f', 0);
+    m_rankThroughput->setText(ranks.isEmpty() ? dash() : ranks.join(QStringLiteral(" · ")));
+}
+
 QString SystemPanel::gpuRowText(int row) const
 {
     if (row < 0 || row >= gpuRowCount())
@@ -327,6 +359,13 @@ QString SystemPanel::systemText() const
 QString SystemPanel::diagnosisText() const
 {
     return m_diagnosis->text();
+}
+
+QString SystemPanel::processesText() const
+{
+    if (!m_processes->isVisibleTo(this))
+        return {};
+    return m_processes->text() + QStringLiteral(" | ") + m_rankThroughput->text();
 }
 
 } // namespace yolodeck

@@ -17,10 +17,20 @@ namespace yolodeck {
 class Sparkline;
 class SystemMonitor;
 
+// A data-parallel run's processes as the System tab shows them (from RunStarted and BatchProgress,
+// or from a followed run's events.jsonl).
+struct ProcessStats
+{
+    int worldSize = 1;                       // training processes; 1 hides the rows
+    std::vector<double> rankImagesPerSecond; // each rank's images/s, rank 0 first; empty: unknown
+    double commShare = -1;                   // share of rank 0's step in all-reduce; < 0: unknown
+};
+
 // The System tab: one row per GPU (utilisation, memory, temperature, power), the machine (CPU,
 // RAM, swap, this process), the trainer's throughput and data-wait share, each with a sparkline of
-// the last minutes, and the diagnosis in plain words. Shows what the SystemMonitor reports; a
-// value NVML did not give is shown as a dash.
+// the last minutes, the processes of a data-parallel run (each rank's images/s and the share of a
+// step spent in all-reduce), and the diagnosis in plain words. Shows what the SystemMonitor
+// reports; a value NVML did not give is shown as a dash.
 class SystemPanel final : public QWidget
 {
     Q_OBJECT
@@ -32,6 +42,9 @@ public:
 
     void showSample(const SystemSample &sample);
     void showFindings(const std::vector<Finding> &findings);
+    // The window sets it when a run starts and with each throughput update; a one-process run
+    // hides the rows.
+    void showProcesses(const ProcessStats &stats);
 
     // Read-outs, for tests and the status bar.
     int gpuRowCount() const { return int(m_gpuRows.size()); }
@@ -39,6 +52,8 @@ public:
     QString gpuStatusText() const;
     QString systemText() const;
     QString diagnosisText() const;
+    // "2 · all-reduce 12% of each step | rank 0 512 img/s · rank 1 498 img/s"; empty when hidden.
+    QString processesText() const;
 
 private:
     struct GpuRow
@@ -70,6 +85,10 @@ private:
     Sparkline *m_imagesLine = nullptr;
     QLabel *m_dataWait = nullptr;
     Sparkline *m_dataWaitLine = nullptr;
+    QLabel *m_processesName = nullptr;
+    QLabel *m_processes = nullptr;
+    QLabel *m_rankThroughputName = nullptr;
+    QLabel *m_rankThroughput = nullptr;
     QLabel *m_diagnosis = nullptr;
     std::deque<std::pair<double, double>> m_throughputHistory; // images/s, wait share
     std::deque<SystemSample> m_localHistory; // when no monitor is attached (tests, replay)

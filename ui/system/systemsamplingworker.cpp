@@ -1,4 +1,4 @@
-#include "ui/systemsamplingworker.h"
+#include "ui/system/systemsamplingworker.h"
 
 #include "core/monitor/nvmllibrary.h"
 #include "core/monitor/systemsampler.h"

@@ -5,7 +5,7 @@
 #include "ui/mainwindow.h"
 #include "ui/metatypes.h"
 #include "ui/resumedialog.h"
-#include "ui/runsetuppanel.h"
+#include "ui/runsetup/runsetuppanel.h"
 
 #include <QApplication>
 #include <QDragEnterEvent>

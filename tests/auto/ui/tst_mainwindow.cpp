@@ -8,7 +8,7 @@
 #include "ui/mainwindow.h"
 #include "ui/metatypes.h"
 #include "ui/resumedialog.h"
-#include "ui/runsetuppanel.h"
+#include "ui/runsetup/runsetuppanel.h"
 
 #include <QAction>
 #include <QApplication>
@@ -95,6 +95,23 @@ private Q_SLOTS:
 
         m_yaml = writeSmallDataset(m_dir.filePath(QStringLiteral("synth")));
         QVERIFY(!m_yaml.isEmpty());
+    }
+
+    // Start is only offered for a batch that splits evenly over the processes.
+    void startNeedsABatchThatSplitsOverTheProcesses()
+    {
+        MainWindow window;
+        setUpRun(window.setupPanel(), QStringLiteral("split"), 1);
+        QAction *start = actionWithText(&window, QStringLiteral("&Start"));
+        QVERIFY(start);
+        QVERIFY2(start->isEnabled(), qPrintable(window.setupPanel()->config().error()));
+        window.setupPanel()->setText(QStringLiteral("nproc"), QStringLiteral("3")); // batch 8
+        QVERIFY(!start->isEnabled());
+        QVERIFY(window.setupPanel()
+                    ->errorFor(QStringLiteral("nproc"))
+                    .contains(QLatin1String("batch=8 is not valid with nproc=3")));
+        window.setupPanel()->setText(QStringLiteral("batch"), QStringLiteral("9"));
+        QVERIFY(start->isEnabled());
     }
 
     void stopResumeFromBrowserKeepsChartsContinuous()

@@ -6,6 +6,7 @@
 #include "ui/checkpointtablemodel.h"
 #include "ui/mainwindow.h"
 #include "ui/metatypes.h"
+#include "ui/system/systempanel.h"
 
 #include <QAction>
 #include <QApplication>
@@ -82,6 +83,31 @@ const QByteArray kUltralyticsRows[] = {
     "0.00193,0.00193,0.00193\n",
     "5,46.5301,1.13025,2.01187,1.24003,0.71109,0.56667,0.67733,0.49915,1.07002,1.55021,1.20078,"
     "0.00127,0.00127,0.00127\n"};
+
+// events.jsonl lines as the trainer writes them. A data-parallel run's (nproc=2, torchrun, a
+// cluster job) run_start names the world size, and each batch line every rank's images/s and the
+// share of rank 0's step spent in all-reduce.
+QByteArray runStartLine(int worldSize)
+{
+    return QByteArrayLiteral("{\"batches_per_epoch\":4,\"device\":\"cpu\",\"epochs\":3,"
+                             "\"exact\":true,\"launcher\":\"") +
+           (worldSize > 1 ? "nproc" : "single") +
+           "\",\"mode\":\"new\",\"model\":\"tiny\",\"start_batch\":0,\"start_epoch\":0,"
+           "\"type\":\"run_start\",\"wall\":1700000000,\"world_size\":" +
+           QByteArray::number(worldSize) + "}\n";
+}
+
+QByteArray batchLine(int batch, const QByteArray &rankIps, double comm)
+{
+    return QByteArrayLiteral("{\"batch\":") + QByteArray::number(batch) +
+           ",\"batches\":4,\"epoch\":1,\"ips\":1000,\"loss\":[1.2,2.5,1.1],"
+           "\"lr\":[0.01,0.01,0.01],\"step\":" +
+           QByteArray::number(batch) +
+           (rankIps.isEmpty()
+                ? QByteArray()
+                : ",\"rank_ips\":" + rankIps + ",\"comm\":" + QByteArray::number(comm)) +
+           ",\"type\":\"batch\",\"wait\":0.05,\"wall\":1700000001}\n";
+}
 
 bool appendTo(const QString &path, const QByteArray &bytes)
 {
@@ -287,6 +313,46 @@ private Q_SLOTS:
         QVERIFY(appendTo(csv, kUltralyticsRows[5])); // nobody follows any more
         QTest::qWait(2500);
         QCOMPARE(metrics->epochPointCount(), 5);
+    }
+
+    // A data-parallel run trained by other processes: the System tab shows its processes and each
+    // rank's images/s from events.jsonl, as for a run of the window's own, and follows them.
+    void openRunShowsTheProcessesOfADataParallelRun()
+    {
+        const QString runDir = m_dir.filePath(QStringLiteral("ddp/runs/detect/train"));
+        const QString events = runDir + QStringLiteral("/events.jsonl");
+        QVERIFY(appendTo(events, runStartLine(2) + batchLine(1, "[512.3,497.8]", 0.12)));
+
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        SystemPanel *system = window.systemPanel();
+        QVERIFY(system->processesText().isEmpty());
+
+        window.openRun(runDir);
+        QTRY_VERIFY_WITH_TIMEOUT(!system->processesText().isEmpty(), 20000);
+        QCOMPARE(system->processesText(),
+                 QStringLiteral("2 \u00b7 all-reduce 12% of each step | "
+                                "rank 0 512 img/s \u00b7 rank 1 498 img/s"));
+
+        // The next step: the window follows the figures.
+        QVERIFY(appendTo(events, batchLine(2, "[530,401]", 0.31)));
+        QTRY_COMPARE_WITH_TIMEOUT(system->processesText(),
+                                  QStringLiteral("2 \u00b7 all-reduce 31% of each step | "
+                                                 "rank 0 530 img/s \u00b7 rank 1 401 img/s"),
+                                  10000);
+
+        // The run has ended: the count stays, the figures of its last step go.
+        QVERIFY(appendTo(events, "{\"type\":\"run_end\",\"wall\":1700000002}\n"));
+        QTRY_COMPARE_WITH_TIMEOUT(system->processesText(), QStringLiteral("2 | \u2014"), 10000);
+
+        // A one-process run shows no processes.
+        const QString single = m_dir.filePath(QStringLiteral("ddp/runs/detect/single"));
+        QVERIFY(appendTo(single + QStringLiteral("/events.jsonl"),
+                         runStartLine(1) + batchLine(1, QByteArray(), 0)));
+        window.openRun(single);
+        QTRY_VERIFY_WITH_TIMEOUT(window.windowTitle().contains(QLatin1String("single")), 20000);
+        QVERIFY(system->processesText().isEmpty());
     }
 };
 

@@ -1,4 +1,4 @@
-#include "ui/runsetuppanel.h"
+#include "ui/runsetup/runsetuppanel.h"
 
 #include <QFile>
 #include <QLineEdit>
@@ -129,11 +129,111 @@ private Q_SLOTS:
         c.epochs = 7;
         c.hsvH = 0.5;
         c.optimizer = QStringLiteral("AdamW");
+        c.nproc = 2; // the panel's one process is nproc=1 (see processesFieldSetsNproc)
+        c.distTimeout = 60;
         RunSetupPanel panel;
         panel.setConfig(c);
         const Result<TrainConfig> back = panel.config();
         QVERIFY2(back, qPrintable(back.error()));
         QCOMPARE(back.value().toJson(), c.toJson());
+    }
+
+    void processesFieldSetsNproc()
+    {
+        RunSetupPanel panel;
+        panel.setText(QStringLiteral("data"), m_yaml);
+        // In the main section, beside the device: a spin box, shown with Advanced collapsed, and
+        // the only editor of nproc (the Advanced section does not list it a second time).
+        auto processes = qobject_cast<QSpinBox *>(panel.editorFor(QStringLiteral("nproc")));
+        QVERIFY(processes);
+        QVERIFY(!panel.isAdvancedVisible());
+        QVERIFY(processes->isVisibleTo(&panel));
+        QCOMPARE(panel.findChildren<QWidget *>(QStringLiteral("nproc")).size(), 1);
+        QCOMPARE(processes->minimum(), 1);
+        QVERIFY(processes->toolTip().contains(QLatin1String("divisible")));
+        QVERIFY(processes->toolTip().contains(QLatin1String("cores/N")));
+        // dist_timeout has no field of its own: it stays in Advanced, typed as key=value.
+        QVERIFY(qobject_cast<QLineEdit *>(panel.editorFor(QStringLiteral("dist_timeout"))));
+
+        // One process by default, said explicitly so that a window inside a cluster allocation
+        // does not join the allocation's job.
+        QCOMPARE(processes->value(), 1);
+        QVERIFY2(panel.config(), qPrintable(panel.config().error()));
+        QCOMPARE(panel.config().value().nproc, 1);
+
+        QSignalSpy edited(&panel, &RunSetupPanel::configEdited);
+        processes->selectAll();
+        QTest::keyClicks(processes, QStringLiteral("4"));
+        QCOMPARE(edited.count(), 1);
+        QVERIFY2(panel.isValid(), qPrintable(panel.config().error())); // batch 16 splits in 4
+        QCOMPARE(panel.text(QStringLiteral("nproc")), QStringLiteral("4"));
+        QCOMPARE(panel.config().value().nproc, 4);
+
+        TrainConfig c;
+        c.data = m_yaml;
+        c.nproc = 8;
+        panel.setConfig(c);
+        QCOMPARE(processes->value(), 8);
+        c.nproc = 0; // "not set" in a config from elsewhere: one process here
+        panel.setConfig(c);
+        QCOMPARE(processes->value(), 1);
+    }
+
+    void batchMustSplitOverTheProcesses_data()
+    {
+        QTest::addColumn<int>("batch");
+        QTest::addColumn<int>("processes");
+        QTest::addColumn<QString>("expectedError"); // empty: valid
+        QTest::newRow("16 over 2") << 16 << 2 << QString();
+        QTest::newRow("18 over 3") << 18 << 3 << QString();
+        QTest::newRow("one process takes any batch") << 15 << 1 << QString();
+        QTest::newRow("16 over 3")
+            << 16 << 3
+            << QStringLiteral("batch=16 is not valid with nproc=3: the global batch is split "
+                              "evenly over the processes, so it must be divisible by 3 (try "
+                              "batch=15 or 18, or another number of processes).");
+        QTest::newRow("fewer images than processes")
+            << 2 << 4
+            << QStringLiteral("batch=2 is not valid with nproc=4: each process needs at least "
+                              "one image per step (try batch=4 or fewer processes).");
+    }
+
+    void batchMustSplitOverTheProcesses()
+    {
+        QFETCH(int, batch);
+        QFETCH(int, processes);
+        QFETCH(QString, expectedError);
+        RunSetupPanel panel;
+        panel.setText(QStringLiteral("data"), m_yaml);
+        QVERIFY(panel.isValid());
+        QSignalSpy validity(&panel, &RunSetupPanel::validityChanged);
+        panel.setText(QStringLiteral("batch"), QString::number(batch));
+        panel.setText(QStringLiteral("nproc"), QString::number(processes));
+
+        QCOMPARE(panel.errorFor(QStringLiteral("nproc")), expectedError);
+        QCOMPARE(panel.isValid(), expectedError.isEmpty());
+        const Result<TrainConfig> config = panel.config();
+        if (expectedError.isEmpty()) {
+            QVERIFY2(config, qPrintable(config.error()));
+            QCOMPARE(config.value().batch, batch);
+            QCOMPARE(config.value().nproc, processes);
+            QCOMPARE(validity.count(), 0);
+            return;
+        }
+        // Start stays disabled: the window enables it from isValid() and validityChanged.
+        QCOMPARE(validity.count(), 1);
+        QCOMPARE(validity.last().at(0).toBool(), false);
+        QVERIFY(!config);
+        QCOMPARE(config.error(), expectedError);
+        QVERIFY(panel.errorFor(QStringLiteral("batch")).isEmpty()); // one message, one place
+
+        // Fixing either of the two clears it: here the batch, to the next multiple.
+        panel.setText(QStringLiteral("batch"),
+                      QString::number((batch / processes + 1) * processes));
+        QVERIFY(panel.errorFor(QStringLiteral("nproc")).isEmpty());
+        QVERIFY2(panel.isValid(), qPrintable(panel.config().error()));
+        QCOMPARE(validity.count(), 2);
+        QCOMPARE(validity.last().at(0).toBool(), true);
     }
 
     void demoDatasetNeedsNoFile()

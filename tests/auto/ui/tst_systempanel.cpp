@@ -1,6 +1,7 @@
-#include "ui/systemmonitor.h"
-#include "ui/systempanel.h"
+#include "ui/system/systemmonitor.h"
+#include "ui/system/systempanel.h"
 
+#include <QLabel>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -107,6 +108,47 @@ private Q_SLOTS:
         monitor.setThroughput(stats);
         QVERIFY2(panel.diagnosisText().contains(QLatin1String("starts when training runs")),
                  qPrintable(panel.diagnosisText()));
+    }
+
+    void processesOfADataParallelRun()
+    {
+        SystemPanel panel;
+        const auto rowNamed = [&panel](const QString &name) {
+            for (QLabel *label : panel.findChildren<QLabel *>()) {
+                if (label->text() == name)
+                    return label;
+            }
+            return static_cast<QLabel *>(nullptr);
+        };
+        QLabel *processes = rowNamed(QStringLiteral("Processes"));
+        QLabel *perRank = rowNamed(QStringLiteral("Per rank"));
+        QVERIFY(processes);
+        QVERIFY(perRank);
+        // Nothing about processes before a run has said it has several.
+        QVERIFY(panel.processesText().isEmpty());
+        QVERIFY(!processes->isVisibleTo(&panel));
+
+        // The run has started: two processes, no step yet.
+        panel.showProcesses({2, {}, -1});
+        QVERIFY(processes->isVisibleTo(&panel));
+        QVERIFY(perRank->isVisibleTo(&panel));
+        QCOMPARE(panel.processesText(), QStringLiteral("2 | \u2014"));
+
+        // A step: each rank's images/s and rank 0's share of the step in all-reduce.
+        panel.showProcesses({2, {512.3, 497.8}, 0.12});
+        QCOMPARE(panel.processesText(), QStringLiteral("2 \u00b7 all-reduce 12% of each step | "
+                                                       "rank 0 512 img/s \u00b7 rank 1 498 img/s"));
+        panel.showProcesses({4, {300, 310, 120, 305}, 0.418});
+        QCOMPARE(
+            panel.processesText(),
+            QStringLiteral("4 \u00b7 all-reduce 42% of each step | rank 0 300 img/s \u00b7 "
+                           "rank 1 310 img/s \u00b7 rank 2 120 img/s \u00b7 rank 3 305 img/s"));
+
+        // A one-process run hides the rows, also with the figures a single process reports.
+        panel.showProcesses({1, {}, 0});
+        QVERIFY(panel.processesText().isEmpty());
+        QVERIFY(!processes->isVisibleTo(&panel));
+        QVERIFY(!perRank->isVisibleTo(&panel));
     }
 };
 
