@@ -17,6 +17,8 @@ PACKAGES=(
   libopencv-dev libyaml-cpp-dev zlib1g-dev
   # Tests: offscreen/Xvfb UI tests, screenshots, the Python round trip of checkpoints
   xvfb xauth imagemagick python3 python3-torch python3-numpy
+  # Tests: an independent reader of TensorBoard files (CRC-32C framing, protobuf fields)
+  python3-crc32c protobuf-compiler
   # Fonts so screenshots and the Chinese UI render
   fonts-dejavu-core fonts-noto-cjk
 )

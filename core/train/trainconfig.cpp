@@ -70,6 +70,8 @@ const std::vector<KeySpec> &specs()
         {"strip", &TrainConfig::strip, 0, 0, "",
          "strip best.pt/last.pt to weights when training ends"},
         {"force", &TrainConfig::force, 0, 0, "", "allow overrides that change the math on resume"},
+        {"tensorboard", &TrainConfig::tensorboard, 0, 0, "",
+         "also write a TensorBoard event file in the run folder"},
         {"lr0", &TrainConfig::lr0, 0, 10, "", "initial learning rate"},
         {"lrf", &TrainConfig::lrf, 0, 1, "", "final learning rate as a fraction of lr0"},
         {"momentum", &TrainConfig::momentum, 0, 1, "", "SGD momentum / Adam beta1"},
@@ -137,8 +139,7 @@ Status TrainConfig::set(const QString &key, const QString &value)
 {
     const KeySpec *spec = findSpec(key);
     if (!spec) {
-        return Status::fail(QStringLiteral("unknown key '%1'; valid keys: %2")
-                                .arg(key, keys().join(QLatin1Char(' '))));
+        return Status::fail(unknownKeyMessage(key, keys()));
     }
     const QString text = value.trimmed();
     if (auto *m = std::get_if<int TrainConfig::*>(&spec->member)) {

@@ -44,8 +44,9 @@ struct TrainConfig
     QString resume = QStringLiteral("false"); // false | true (newest last.pt) | path to a .pt
     bool amp = true;
     bool val = true;
-    bool strip = true;  // strip best.pt/last.pt to weights at the end (Ultralytics does)
-    bool force = false; // allow math-changing overrides on resume (marks it not exact)
+    bool strip = true;       // strip best.pt/last.pt to weights at the end (Ultralytics does)
+    bool tensorboard = true; // also write events.out.tfevents.* in the run folder
+    bool force = false;      // allow math-changing overrides on resume (marks it not exact)
     // Optimisation
     double lr0 = 0.01;
     double lrf = 0.01;

@@ -14,6 +14,7 @@
 #include "core/model/modelscale.h"
 #include "core/model/yolomodel.h"
 #include "core/runlog/runlog.h"
+#include "core/runlog/tfeventswriter.h"
 #include "core/train/autocastscope.h"
 #include "core/train/gradscaler.h"
 #include "core/train/lrschedule.h"
@@ -193,6 +194,9 @@ private:
     CheckpointData stateForSave(int completedEpochs, int batchInEpoch);
     std::array<bool, 2> agreeOnStop(bool earlyStop);
     void freezeBatchNormIfAsked();
+    void openTensorBoard();
+    void tensorBoardEpoch(const EpochRecord &record);
+    void tensorBoardFailed(const QString &error);
 
     TrainingObserver *m_observer = nullptr;
     // The job (DESIGN.md §9): a one-process job unless nproc= or the environment says otherwise.
@@ -201,6 +205,7 @@ private:
     QString m_workerScale;                             // ranks > 0: the model scale of rank 0
     std::map<std::string, torch::Tensor> m_rankExtras; // rank 0: other ranks' resumed state
     std::unique_ptr<RunLog> m_log;
+    std::unique_ptr<TfEventsWriter> m_tensorboard; // rank 0, unless tensorboard=false
     std::unique_ptr<CheckpointWriter> m_writer;
 
     // Data
@@ -287,6 +292,7 @@ RunFinished Trainer::Impl::fail(const QString &message)
     }
     if (m_writer)
         m_writer->flush();
+    m_tensorboard.reset(); // flushed and closed
     if (m_log)
         m_log->appendEvent(QStringLiteral("run_end"), {{QStringLiteral("failed"), true},
                                                        {QStringLiteral("message"), message}});
@@ -1194,6 +1200,57 @@ void Trainer::Impl::freezeBatchNormIfAsked()
             module->eval();
 }
 
+// The run's TensorBoard file: Ultralytics' tags at step = epoch, batch losses under batch/ at
+// step = global batch. A resumed or branched session first purges what a previous session
+// logged from its first step on, and a branch (a new folder) starts with its history's epochs.
+void Trainer::Impl::openTensorBoard()
+{
+    if (!cfg.tensorboard || !m_log)
+        return;
+    Result<std::unique_ptr<TfEventsWriter>> created = TfEventsWriter::create(m_log->runDir());
+    if (!created) {
+        say(LogLevel::Warning,
+            QStringLiteral("%1; training goes on without it").arg(created.error()));
+        return;
+    }
+    m_tensorboard = created.take();
+    if (m_mode == QLatin1String("resume") || m_mode == QLatin1String("branch")) {
+        const Status purged =
+            m_tensorboard->purgeFrom(int64_t(m_startEpoch) * m_nb + m_startBatch + 1);
+        if (!purged)
+            return tensorBoardFailed(purged.error());
+    }
+    if (m_mode == QLatin1String("branch"))
+        for (const EpochRecord &r : m_history)
+            tensorBoardEpoch(r);
+}
+
+void Trainer::Impl::tensorBoardEpoch(const EpochRecord &record)
+{
+    if (!m_tensorboard)
+        return;
+    const QJsonObject values = record.toJson();
+    for (auto it = values.begin(); it != values.end(); ++it) {
+        if (it.key() == QLatin1String("epoch") || it.key() == QLatin1String("time") ||
+            it.key() == QLatin1String("fitness"))
+            continue;
+        const Status written = m_tensorboard->scalar(it.key(), it.value().toDouble(), record.epoch);
+        if (!written)
+            return tensorBoardFailed(written.error());
+    }
+    const Status flushed = m_tensorboard->flush();
+    if (!flushed)
+        tensorBoardFailed(flushed.error());
+}
+
+// A failing TensorBoard file is reported once and dropped; training and every other file go on.
+void Trainer::Impl::tensorBoardFailed(const QString &error)
+{
+    say(LogLevel::Warning,
+        QStringLiteral("TensorBoard file not written: %1; training goes on without it").arg(error));
+    m_tensorboard.reset();
+}
+
 RunFinished Trainer::Impl::runUnchecked()
 {
     QString error;
@@ -1321,6 +1378,7 @@ RunFinished Trainer::Impl::runUnchecked()
                             {QStringLiteral("host"), QSysInfo::machineHostName()}});
     if (m_observer)
         m_observer->runStarted(started);
+    openTensorBoard();
     if (m_mode == QLatin1String("fine-tune") && cfg.val)
         validateStartingPoint();
 
@@ -1497,6 +1555,17 @@ RunFinished Trainer::Impl::runUnchecked()
             }
             if (m_log)
                 m_log->appendEvent(QStringLiteral("batch"), event);
+            if (m_tensorboard) {
+                static const char *tags[] = {"batch/box_loss", "batch/cls_loss", "batch/dfl_loss"};
+                Status written = okStatus();
+                for (int k = 0; k < 3 && written; ++k)
+                    written = m_tensorboard->scalar(QLatin1String(tags[k]), batchLoss[size_t(k)],
+                                                    progress.globalStep);
+                if (written && progress.globalStep % 20 == 0)
+                    written = m_tensorboard->flush(); // live, without a syscall per batch
+                if (!written)
+                    tensorBoardFailed(written.error());
+            }
             if (m_observer)
                 m_observer->batchFinished(progress);
 
@@ -1540,6 +1609,7 @@ RunFinished Trainer::Impl::runUnchecked()
                             .arg(i)
                             .arg(m_nb)
                             .arg(m_log->weightsDir() + QStringLiteral("/last.pt")));
+                    m_tensorboard.reset();
                     m_log->appendEvent(QStringLiteral("run_end"),
                                        {{QStringLiteral("stopped"), true},
                                         {QStringLiteral("epoch"), epoch},
@@ -1619,6 +1689,7 @@ RunFinished Trainer::Impl::runUnchecked()
         ev.insert(QStringLiteral("epoch_seconds"), finished.epochSeconds);
         if (m_log)
             m_log->appendEvent(QStringLiteral("epoch"), ev);
+        tensorBoardEpoch(record);
         if (m_observer && lead())
             m_observer->epochFinished(finished);
 
@@ -1686,6 +1757,7 @@ RunFinished Trainer::Impl::runUnchecked()
                            .arg(m_trainSeconds / 3600.0, 0, 'f', 3)
                            .arg(m_log->runDir());
     }
+    m_tensorboard.reset();
     if (m_log)
         m_log->appendEvent(QStringLiteral("run_end"),
                            {{QStringLiteral("epochs_done"), done.epochsDone},

@@ -80,7 +80,11 @@ void TestTrainConfig::rejectsBadInput_data()
     QTest::addColumn<QStringList>("mustMention");
     QTest::newRow("unknown key") << QStringLiteral("epoch=3")
                                  << QStringList{QStringLiteral("'epoch'"), QStringLiteral("epochs"),
-                                                QStringLiteral("imgsz")};
+                                                QStringLiteral("imgsz"),
+                                                QStringLiteral("(did you mean 'epochs'?)")};
+    QTest::newRow("mistyped key") << QStringLiteral("modle=n")
+                                  << QStringList{QStringLiteral("unknown key 'modle' (did you "
+                                                                "mean 'model'?)")};
     QTest::newRow("not a number") << QStringLiteral("epochs=many")
                                   << QStringList{QStringLiteral("epochs"),
                                                  QStringLiteral("whole number")};
