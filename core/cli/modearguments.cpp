@@ -1,5 +1,7 @@
 #include "core/cli/modearguments.h"
 
+#include "core/common/textutil.h"
+
 #include <QJsonArray>
 
 #include <algorithm>
@@ -18,8 +20,7 @@ Result<KeyValues> parseKeys(const QStringList &args, const QStringList &allowed)
                                                .arg(a, allowed.join(QLatin1Char(' '))));
         const QString key = a.left(eq).trimmed();
         if (!allowed.contains(key)) {
-            return Result<KeyValues>::fail(QStringLiteral("unknown key '%1'; valid keys: %2")
-                                               .arg(key, allowed.join(QLatin1Char(' '))));
+            return Result<KeyValues>::fail(unknownKeyMessage(key, allowed));
         }
         out.insert(key, a.mid(eq + 1).trimmed());
     }

@@ -1,5 +1,8 @@
 #include "core/common/textutil.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <QDir>
 #include <QFileInfo>
 #include <QSaveFile>
@@ -44,6 +47,55 @@ bool writeFileAtomically(const QString &path, const QByteArray &data, QString *e
     }
     syncDirectory(QFileInfo(path).absolutePath());
     return true;
+}
+
+namespace {
+
+// Optimal string alignment distance (Levenshtein plus adjacent transpositions), case-insensitive.
+int editDistance(const QString &a, const QString &b)
+{
+    const QString x = a.toLower(), y = b.toLower();
+    const int n = int(x.size()), m = int(y.size());
+    std::vector<std::vector<int>> d(size_t(n) + 1, std::vector<int>(size_t(m) + 1));
+    for (int i = 0; i <= n; ++i)
+        d[size_t(i)][0] = i;
+    for (int j = 0; j <= m; ++j)
+        d[0][size_t(j)] = j;
+    for (int i = 1; i <= n; ++i) {
+        for (int j = 1; j <= m; ++j) {
+            const int cost = x[i - 1] == y[j - 1] ? 0 : 1;
+            int v = std::min({d[size_t(i - 1)][size_t(j)] + 1, d[size_t(i)][size_t(j - 1)] + 1,
+                              d[size_t(i - 1)][size_t(j - 1)] + cost});
+            if (i > 1 && j > 1 && x[i - 1] == y[j - 2] && x[i - 2] == y[j - 1])
+                v = std::min(v, d[size_t(i - 2)][size_t(j - 2)] + 1);
+            d[size_t(i)][size_t(j)] = v;
+        }
+    }
+    return d[size_t(n)][size_t(m)];
+}
+
+} // namespace
+
+QString closestMatch(const QString &word, const QStringList &choices)
+{
+    QString best;
+    int bestDistance = 3;
+    for (const QString &c : choices) {
+        const int dist = editDistance(word, c);
+        if (dist < bestDistance && 2 * dist < int(word.size())) {
+            bestDistance = dist;
+            best = c;
+        }
+    }
+    return best;
+}
+
+QString unknownKeyMessage(const QString &key, const QStringList &validKeys)
+{
+    const QString guess = closestMatch(key, validKeys);
+    return QStringLiteral("unknown key '%1'%2; valid keys: %3")
+        .arg(key, guess.isEmpty() ? QString() : QStringLiteral(" (did you mean '%1'?)").arg(guess),
+             validKeys.join(QLatin1Char(' ')));
 }
 
 } // namespace yolodeck

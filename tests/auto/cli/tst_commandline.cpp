@@ -315,7 +315,7 @@ void TestCommandLine::badArgumentsAreRefused_data()
     QVERIFY(everyTrainKey.size() > 40);
     QTest::newRow("train unknown key")
         << QStringList{QStringLiteral("train"), QStringLiteral("epochz=5")}
-        << (QStringList{QStringLiteral("'epochz'")} + everyTrainKey);
+        << (QStringList{QStringLiteral("'epochz' (did you mean 'epochs'?)")} + everyTrainKey);
     QTest::newRow("train int out of range")
         << QStringList{QStringLiteral("train"), QStringLiteral("epochs=0")}
         << QStringList{QStringLiteral("epochs=0"), QStringLiteral("1..100000")};

@@ -18,6 +18,8 @@ private Q_SLOTS:
     void formatG6();
     void atomicWriteReplacesWholeFile();
     void atomicWriteFailureKeepsOldFile();
+    void closestMatchSuggestsOnlyNearWords_data();
+    void closestMatchSuggestsOnlyNearWords();
 };
 
 void TestTextUtil::formatG6_data()
@@ -72,6 +74,29 @@ void TestTextUtil::atomicWriteFailureKeepsOldFile()
     QFile f(path);
     QVERIFY(f.open(QIODevice::ReadOnly));
     QCOMPARE(f.readAll(), wrote ? QByteArray("new") : QByteArray("precious"));
+}
+
+void TestTextUtil::closestMatchSuggestsOnlyNearWords_data()
+{
+    QTest::addColumn<QString>("typed");
+    QTest::addColumn<QString>("meant");
+    QTest::newRow("swap") << QStringLiteral("modle") << QStringLiteral("model");
+    QTest::newRow("missing letter") << QStringLiteral("epoch") << QStringLiteral("epochs");
+    QTest::newRow("case") << QStringLiteral("IMGSZ") << QStringLiteral("imgsz");
+    QTest::newRow("two edits") << QStringLiteral("bacth_size") << QString();
+    QTest::newRow("underscore") << QStringLiteral("saveperiod") << QStringLiteral("save_period");
+    QTest::newRow("far") << QStringLiteral("learning_rate") << QString();
+    QTest::newRow("short word") << QStringLiteral("x") << QString();
+}
+
+void TestTextUtil::closestMatchSuggestsOnlyNearWords()
+{
+    QFETCH(QString, typed);
+    QFETCH(QString, meant);
+    const QStringList keys{QStringLiteral("model"),       QStringLiteral("epochs"),
+                           QStringLiteral("imgsz"),       QStringLiteral("batch"),
+                           QStringLiteral("save_period"), QStringLiteral("lr0")};
+    QCOMPARE(closestMatch(typed, keys), meant);
 }
 
 QTEST_GUILESS_MAIN(TestTextUtil)
