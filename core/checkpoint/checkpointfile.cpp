@@ -55,12 +55,17 @@ torch::Tensor compact(const torch::Tensor &t)
 
 // Writes every byte or records why not. Torch's zip writer calls this for each piece of the
 // archive; returning less than asked makes it fail the save.
+// After the first failed write (disk full, EFBIG under a file-size limit, EIO) it swallows the
+// rest and reports success: PyTorchStreamWriter checks the byte count again in its destructor,
+// where a throw would terminate the process. The caller checks `error` once the archive is done.
 struct FdWriter
 {
     int fd = -1;
     int error = 0;
     size_t operator()(const void *data, size_t size)
     {
+        if (error)
+            return size;
         const char *p = static_cast<const char *>(data);
         size_t left = size;
         while (left > 0) {
@@ -69,7 +74,7 @@ struct FdWriter
                 if (errno == EINTR)
                     continue;
                 error = errno;
-                return size - left;
+                return size;
             }
             p += n;
             left -= size_t(n);
