@@ -4,6 +4,7 @@ yolodeck_core_folder(checkpoint
     checkpoint/checkpointmeta.h checkpoint/checkpointmeta.cpp
     checkpoint/checkpointfile.h checkpoint/checkpointfile.cpp
     checkpoint/checkpointwriter.h checkpoint/checkpointwriter.cpp
+    checkpoint/retention.h checkpoint/retention.cpp
 )
 # Ultralytics .pt files are read through core/interop and appear as checkpoints of source
 # "ultralytics" (DESIGN.md §8).

@@ -42,6 +42,9 @@ const std::vector<KeySpec> &specs()
         {"imgsz", &TrainConfig::imgsz, 32, 8192, "", "training image size (multiple of 32)"},
         {"save_period", &TrainConfig::savePeriod, -1, 100000, "",
          "save epochN.pt every N epochs (-1 = off)"},
+        {"keep", &TrainConfig::keep, 0, 100000, "",
+         "keep only the newest N periodic epochN.pt (0 = all; best, last, the final epoch and "
+         "files marked Keep stay)"},
         {"cache", &TrainConfig::cache, 0, 0, "false ram", "keep decoded images in memory"},
         {"device", &TrainConfig::device, 0, 0, "",
          "cpu, cuda, cuda:N or N (empty = CUDA if present)"},

@@ -24,6 +24,7 @@ struct TrainConfig
     int batch = 16;
     int imgsz = 640;
     int savePeriod = -1;
+    int keep = 0; // keep only the newest N periodic epochN.pt files (0 = all)
     QString cache = QStringLiteral("false"); // false | ram
     QString device;                          // "" (auto), cpu, cuda, cuda:N, N
     int workers = 8;

@@ -2,6 +2,7 @@
 
 #include "core/checkpoint/checkpointfile.h"
 #include "core/checkpoint/checkpointwriter.h"
+#include "core/checkpoint/retention.h"
 #include "core/common/textutil.h"
 #include "core/data/batchloader.h"
 #include "core/data/dataset.h"
@@ -33,12 +34,14 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcessEnvironment>
+#include <QStorageInfo>
 #include <QSysInfo>
 
 #include <torch/serialize.h>
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <limits>
 #include <optional>
 #include <set>
@@ -167,6 +170,7 @@ public:
     std::atomic<bool> paused{false};
     std::function<bool(int, int)> nanInjector;
     bool frozenBatchNorm = false;
+    std::function<qint64(const QString &)> freeSpaceProbe; // tests: pretend the disk is full
 
 private:
     RunFinished runUnchecked();
@@ -178,7 +182,8 @@ private:
     void validateStartingPoint();
     CheckpointData fullState(int completedEpochs, int batchInEpoch) const;
     QJsonObject baseMeta(const QString &kind, int completedEpochs, int batchInEpoch) const;
-    void saveCheckpoint(const QStringList &fileNames, const CheckpointData &state);
+    void saveCheckpoint(QStringList fileNames, const CheckpointData &state);
+    void pruneCheckpoints();
     void applyLearningRate(int64_t ni, int epoch);
     void optimizerStep();
     void stripFinalCheckpoints();
@@ -304,6 +309,9 @@ RunFinished Trainer::Impl::fail(const QString &message)
 RunFinished Trainer::Impl::run(TrainingObserver *observer)
 {
     m_observer = observer;
+    // Under a file-size limit (RLIMIT_FSIZE) a write must fail with EFBIG and be reported, not
+    // kill the process with SIGXFSZ and lose the run.
+    std::signal(SIGXFSZ, SIG_IGN);
     // Torch errors are caught here, once, and become a message (STYLE.md habit 5).
     try {
         return runUnchecked();
@@ -839,8 +847,35 @@ CheckpointData Trainer::Impl::fullState(int completedEpochs, int batchInEpoch) c
     return state;
 }
 
-void Trainer::Impl::saveCheckpoint(const QStringList &fileNames, const CheckpointData &state)
+void Trainer::Impl::saveCheckpoint(QStringList fileNames, const CheckpointData &state)
 {
+    // Free space first: a periodic epochN.pt is skipped when the disk cannot hold what this save
+    // writes (last.pt, and best.pt, are always attempted; each write is atomic, so a failure
+    // never harms the previous file).
+    int64_t bytes = 1 << 20;
+    for (const auto &item : state.tensors)
+        bytes += int64_t(item.second.nbytes());
+    const qint64 available = freeSpaceProbe ? freeSpaceProbe(m_log->weightsDir())
+                                            : QStorageInfo(m_log->weightsDir()).bytesAvailable();
+    const int64_t needed = bytes * fileNames.size();
+    if (available >= 0 && available < needed) {
+        QStringList skipped;
+        for (const QString &name : fileNames)
+            if (name.startsWith(QLatin1String("epoch")))
+                skipped << name;
+        for (const QString &name : skipped)
+            fileNames.removeAll(name);
+        say(LogLevel::Warning,
+            QStringLiteral("only %1 MB free in %2 (this save needs about %3 MB)%4")
+                .arg(available / 1048576)
+                .arg(m_log->weightsDir())
+                .arg(needed / 1048576)
+                .arg(skipped.isEmpty() ? QStringLiteral(": saving %1 anyway")
+                                             .arg(fileNames.join(QStringLiteral(", ")))
+                                       : QStringLiteral(": %1 skipped, %2 attempted")
+                                             .arg(skipped.join(QStringLiteral(", ")),
+                                                  fileNames.join(QStringLiteral(", ")))));
+    }
     QStringList paths;
     for (const QString &name : fileNames)
         paths << m_log->weightsDir() + QLatin1Char('/') + name;
@@ -962,6 +997,8 @@ void Trainer::Impl::setUpRunLog(const QString &runDir)
             saved.epoch = meta.value().value(QStringLiteral("epoch")).toInt();
             saved.batch = meta.value().value(QStringLiteral("batch")).toInt();
         }
+        if (cfg.keep > 0 && QFileInfo(path).fileName().startsWith(QLatin1String("epoch")))
+            pruneCheckpoints();
         m_log->appendEvent(QStringLiteral("checkpoint"),
                            {{QStringLiteral("path"), path},
                             {QStringLiteral("epoch"), saved.epoch},
@@ -971,6 +1008,19 @@ void Trainer::Impl::setUpRunLog(const QString &runDir)
         if (m_observer)
             m_observer->checkpointSaved(saved);
     });
+}
+
+// keep=K: after a new epochN.pt is on the disk, the oldest periodic ones beyond K go (never
+// best.pt, last.pt, the final epoch's file or one marked Keep). Runs on the writer's thread.
+void Trainer::Impl::pruneCheckpoints()
+{
+    for (const QString &path : checkpointsToPrune(m_log->weightsDir(), cfg.keep)) {
+        if (QFile::remove(path))
+            say(LogLevel::Info, QStringLiteral("Removed %1 (keep=%2)").arg(path).arg(cfg.keep));
+        else
+            say(LogLevel::Warning,
+                QStringLiteral("%1: could not remove it (keep=%2)").arg(path).arg(cfg.keep));
+    }
 }
 
 bool Trainer::Impl::joinJob(QString *error)
@@ -1693,8 +1743,10 @@ RunFinished Trainer::Impl::runUnchecked()
         if (m_observer && lead())
             m_observer->epochFinished(finished);
 
-        const CheckpointData state = stateForSave(epoch + 1, 0);
+        CheckpointData state = stateForSave(epoch + 1, 0);
         if (lead()) {
+            if (finalEpoch || earlyStop)
+                state.meta.insert(QStringLiteral("final"), true); // keep= never removes it
             QStringList names{QStringLiteral("last.pt")};
             if (isBest)
                 names << QStringLiteral("best.pt");
@@ -1804,6 +1856,10 @@ void Trainer::setNonFiniteLossInjector(std::function<bool(int, int)> predicate)
 void Trainer::setBatchNormFrozen(bool frozen)
 {
     d->frozenBatchNorm = frozen;
+}
+void Trainer::setFreeSpaceProbe(std::function<qint64(const QString &folder)> probe)
+{
+    d->freeSpaceProbe = std::move(probe);
 }
 
 } // namespace yolodeck

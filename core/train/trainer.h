@@ -5,6 +5,8 @@
 #include "core/train/trainconfig.h"
 #include "core/train/trainingobserver.h"
 
+#include <QtGlobal>
+
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -43,6 +45,9 @@ public:
     // train on their running statistics, so an image's forward pass does not depend on the other
     // images of its batch. Reaches every rank of a job.
     void setBatchNormFrozen(bool frozen);
+    // For tests: the free bytes of the folder checkpoints are saved in (default: the file
+    // system's), so a nearly full disk can be simulated.
+    void setFreeSpaceProbe(std::function<qint64(const QString &folder)> probe);
 
 private:
     class Impl;
