@@ -33,6 +33,8 @@ int CommandLine::usage(int code)
              "project= name=]\n"
              "  export model=FILE.pt format=state_dict [out=PATH]   weights for Python "
              "(torch.load)\n"
+             "  doctor [project=runs/detect data=Y threads=0]   versions, BLAS, GEMM, disk, "
+             "decode speed; exit 1 on findings\n"
              "  version\n"
              "Training keys (Ultralytics names and defaults): %1\n")
              .arg(TrainConfig::keys().join(QLatin1Char(' ')));
@@ -73,6 +75,8 @@ int CommandLine::run(const QStringList &arguments)
             return compare(args);
         if (mode == QLatin1String("export"))
             return exportModel(args);
+        if (mode == QLatin1String("doctor"))
+            return doctor(args);
     } catch (const c10::Error &e) {
         m_err << QStringLiteral("ERROR LibTorch: %1\n")
                      .arg(QString::fromStdString(e.what_without_backtrace()));
@@ -82,7 +86,7 @@ int CommandLine::run(const QStringList &arguments)
         return 1;
     }
     m_err << QStringLiteral("unknown mode '%1'; valid modes: train val predict info synth "
-                            "checkpoints inspect compare export version\n")
+                            "checkpoints inspect compare export doctor version\n")
                  .arg(mode);
     return 2;
 }

@@ -45,6 +45,7 @@ private:
     void printCheckpointTable(const QString &dir);
     int compare(const QStringList &args);
     int exportModel(const QStringList &args);
+    int doctor(const QStringList &args);
     int usage(int code);
 
     QTextStream &m_out;

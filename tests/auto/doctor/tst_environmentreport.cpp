@@ -1,0 +1,99 @@
+// yolodeck-cli doctor / Help -> System Report (core/doctor): the BLAS library actually loaded,
+// findings with their fixes, and an exit code that follows them.
+#include "core/doctor/environmentreport.h"
+
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <climits>
+#include <cstdlib>
+#include <thread>
+
+using namespace yolodeck;
+
+class TestEnvironmentReport : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void reportsTheBlasLibraryActuallyLoaded();
+    void findingsSetTheExitCode();
+    void cliExitCodeFollowsTheFindings();
+};
+
+// Checked against /proc/self/maps: the BLAS the report names is the one mapped in this process.
+void TestEnvironmentReport::reportsTheBlasLibraryActuallyLoaded()
+{
+    const auto [kind, path] = loadedBlasLibrary();
+    QVERIFY2(!path.isEmpty(), qPrintable(kind));
+    QFile maps(QStringLiteral("/proc/self/maps"));
+    QVERIFY(maps.open(QIODevice::ReadOnly));
+    bool mapped = false;
+    for (const QByteArray &line : maps.readAll().split('\n')) {
+        const int slash = line.indexOf('/');
+        if (slash < 0)
+            continue;
+        char resolved[PATH_MAX];
+        const QByteArray file = line.mid(slash);
+        if (::realpath(file.constData(), resolved) && QString::fromLocal8Bit(resolved) == path)
+            mapped = true;
+    }
+    QVERIFY2(mapped, qPrintable(path));
+    // Debian's LibTorch with libopenblas0-pthread installed (scripts/install-deps.sh).
+    QCOMPARE(kind, QStringLiteral("OpenBLAS"));
+    EnvironmentOptions o;
+    o.gemmSeconds = 0.2;
+    o.diskMegabytes = 4;
+    QTemporaryDir dir;
+    o.project = dir.filePath(QStringLiteral("runs"));
+    const EnvironmentReport report = buildEnvironmentReport(o);
+    QVERIFY(report.blasLibrary.startsWith(QLatin1String("OpenBLAS (")));
+    QVERIFY(report.toText().contains(report.blasLibrary));
+    QVERIFY(report.gemmGflops > 0);
+}
+
+void TestEnvironmentReport::findingsSetTheExitCode()
+{
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    EnvironmentOptions o;
+    o.gemmSeconds = 0.2;
+    o.diskMegabytes = 4;
+    o.threads = 1;
+    o.project = QStringLiteral("/proc/yolodeck-runs"); // nowhere to write
+    const EnvironmentReport bad = buildEnvironmentReport(o);
+    QVERIFY(!bad.findings.empty());
+    QCOMPARE(bad.exitCode(), 1);
+    const QString text = bad.toText();
+    QVERIFY2(text.contains(QLatin1String("runs folder /proc is not writable")), qPrintable(text));
+    QCOMPARE(
+        text.contains(QStringLiteral("1 intra-op thread on %1 cores: use threads=0").arg(cores)),
+        cores >= 2);
+
+    QTemporaryDir dir;
+    o.threads = 0;
+    o.project = dir.filePath(QStringLiteral("runs"));
+    const EnvironmentReport good = buildEnvironmentReport(o);
+    QCOMPARE(good.exitCode(), good.findings.empty() ? 0 : 1);
+    for (const EnvironmentReport::Finding &f : good.findings) {
+        QVERIFY2(!f.problem.contains(QLatin1String("intra-op")), qPrintable(f.problem));
+        QVERIFY2(!f.problem.contains(QLatin1String("not writable")), qPrintable(f.problem));
+    }
+}
+
+void TestEnvironmentReport::cliExitCodeFollowsTheFindings()
+{
+    QProcess cli;
+    cli.start(QStringLiteral(YOLODECK_CLI),
+              {QStringLiteral("doctor"), QStringLiteral("project=/proc/x"),
+               QStringLiteral("gemm_seconds=0.2")});
+    QVERIFY(cli.waitForFinished(60000));
+    const QString out = QString::fromUtf8(cli.readAllStandardOutput());
+    QCOMPARE(cli.exitCode(), 1);
+    QVERIFY2(out.contains(QLatin1String("Findings (")), qPrintable(out));
+    QVERIFY2(out.contains(QLatin1String("BLAS")), qPrintable(out));
+}
+
+QTEST_GUILESS_MAIN(TestEnvironmentReport)
+#include "tst_environmentreport.moc"
