@@ -35,6 +35,8 @@ int CommandLine::usage(int code)
              "(torch.load)\n"
              "  doctor [project=runs/detect data=Y threads=0]   versions, BLAS, GEMM, disk, "
              "decode speed; exit 1 on findings\n"
+             "  rehearse FILE [batches=10 key=value ...]   try a resume in a scratch folder: "
+             "speed, and whether it reproduces the run bit for bit\n"
              "  version\n"
              "Training keys (Ultralytics names and defaults): %1\n")
              .arg(TrainConfig::keys().join(QLatin1Char(' ')));
@@ -77,6 +79,8 @@ int CommandLine::run(const QStringList &arguments)
             return exportModel(args);
         if (mode == QLatin1String("doctor"))
             return doctor(args);
+        if (mode == QLatin1String("rehearse"))
+            return rehearse(args);
     } catch (const c10::Error &e) {
         m_err << QStringLiteral("ERROR LibTorch: %1\n")
                      .arg(QString::fromStdString(e.what_without_backtrace()));
@@ -86,7 +90,7 @@ int CommandLine::run(const QStringList &arguments)
         return 1;
     }
     m_err << QStringLiteral("unknown mode '%1'; valid modes: train val predict info synth "
-                            "checkpoints inspect compare export doctor version\n")
+                            "checkpoints inspect compare export doctor rehearse version\n")
                  .arg(mode);
     return 2;
 }

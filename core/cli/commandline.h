@@ -46,6 +46,7 @@ private:
     int compare(const QStringList &args);
     int exportModel(const QStringList &args);
     int doctor(const QStringList &args);
+    int rehearse(const QStringList &args);
     int usage(int code);
 
     QTextStream &m_out;

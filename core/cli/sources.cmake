@@ -14,6 +14,7 @@ yolodeck_core_folder(cli
     cli/comparemode.cpp
     cli/exportmode.cpp
     cli/doctormode.cpp
+    cli/rehearsemode.cpp
 )
 target_link_libraries(yolodeck_core_cli PUBLIC yolodeck_core_train yolodeck_core_compare yolodeck_core_doctor
                                          yolodeck_core_interop)

@@ -9,6 +9,7 @@ yolodeck_core_folder(train
     train/modelema.h train/modelema.cpp
     train/modelstate.h train/modelstate.cpp
     train/validator.h train/validator.cpp
+    train/rehearsal.h train/rehearsal.cpp
     train/autocastscope.h
 )
 target_link_libraries(yolodeck_core_train PUBLIC
