@@ -306,6 +306,22 @@ This cannot be undone.</source>
         <source>, the run&apos;s default pair; select two rows to compare others</source>
         <translation>，即该运行的默认组合；选择两行可比较其他检查点</translation>
     </message>
+    <message>
+        <source>Keep</source>
+        <translation>保留</translation>
+    </message>
+    <message>
+        <source>Never remove the selected files: the run&apos;s keep= setting leaves files marked Keep on the disk</source>
+        <translation>永不删除所选文件：运行的 keep= 设置不会删除标记为“保留”的文件</translation>
+    </message>
+    <message>
+        <source>Keep checkpoint</source>
+        <translation>保留检查点</translation>
+    </message>
+    <message>
+        <source>Run folder: %1 — keep=%2: only the newest %2 periodic epochN.pt files stay, besides best.pt, last.pt, the final epoch and files marked Keep</source>
+        <translation>运行文件夹：%1 — keep=%2：只保留最新的 %2 个定期 epochN.pt 文件，另外 best.pt、last.pt、最后一轮的文件和标记为“保留”的文件始终保留</translation>
+    </message>
 </context>
 <context>
     <name>yolodeck::CheckpointTableModel</name>
@@ -374,6 +390,34 @@ This cannot be undone.</source>
     <message>
         <source>Saved</source>
         <translation>保存时间</translation>
+    </message>
+    <message>
+        <source>kept</source>
+        <translation>已保留</translation>
+    </message>
+    <message>
+        <source>removed at the next save</source>
+        <translation>下次保存时删除</translation>
+    </message>
+    <message>
+        <source>Marked Keep: keep= never removes it. Uncheck Keep to let it go.</source>
+        <translation>已标记为“保留”：keep= 永远不会删除它。取消勾选“保留”即可允许删除。</translation>
+    </message>
+    <message>
+        <source>Will be removed by keep=%1 when the run saves its next epochN.pt. Check Keep to keep it.</source>
+        <translation>运行保存下一个 epochN.pt 时，keep=%1 将删除此文件。勾选“保留”可保留它。</translation>
+    </message>
+    <message>
+        <source>A file marked Keep is never removed by the run&apos;s keep= setting, which otherwise leaves only the newest periodic epochN.pt files</source>
+        <translation>标记为“保留”的文件永远不会被运行的 keep= 设置删除；否则只保留最新的定期 epochN.pt 文件</translation>
+    </message>
+    <message>
+        <source>Keep</source>
+        <translation>保留</translation>
+    </message>
+    <message>
+        <source>No such checkpoint row: %1</source>
+        <translation>没有这一行检查点：%1</translation>
     </message>
 </context>
 <context>

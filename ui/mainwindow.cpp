@@ -1,8 +1,8 @@
 #include "ui/mainwindow.h"
 
 #include "ui/chartspanel.h"
-#include "ui/checkpointbrowser.h"
-#include "ui/checkpointtablemodel.h"
+#include "ui/checkpoints/checkpointbrowser.h"
+#include "ui/checkpoints/checkpointtablemodel.h"
 #include "ui/compare/comparedialog.h"
 #include "ui/compare/comparisonview.h"
 #include "ui/logpane.h"
@@ -454,6 +454,10 @@ void MainWindow::onRunStarted(const RunStarted &started)
     m_deviceLabel->setText(started.device);
     m_epochLabel->setText(tr("epoch %1/%2").arg(started.startEpoch + 1).arg(started.epochs));
     setWindowTitle(tr("YoloDeck — %1").arg(QDir(started.runDir).dirName()));
+    // The total this session trains to, as the trainer took it: a finished run extended in the
+    // resume confirmation shows its new total, not the one typed for an earlier start.
+    if (started.mode == QLatin1String("resume") || started.mode == QLatin1String("branch"))
+        m_setup->setText(QStringLiteral("epochs"), QString::number(started.epochs));
     QString what;
     if (started.mode == QLatin1String("resume"))
         what = started.exact ? tr("Exact resume") : tr("Resume (not exact)");

@@ -20,6 +20,7 @@ void registerMetaTypes()
         qRegisterMetaType<SystemSample>("yolodeck::SystemSample");
         qRegisterMetaType<std::vector<Finding>>("std::vector<yolodeck::Finding>");
         qRegisterMetaType<std::vector<CheckpointInfo>>("std::vector<yolodeck::CheckpointInfo>");
+        qRegisterMetaType<CheckpointListing>("yolodeck::CheckpointListing");
         qRegisterMetaType<CompareRequest>("yolodeck::CompareRequest");
         qRegisterMetaType<CompareProgress>("yolodeck::CompareProgress");
         qRegisterMetaType<Comparison>("yolodeck::Comparison");

@@ -10,6 +10,7 @@
 #include "core/monitor/systemsample.h"
 #include "core/train/trainconfig.h"
 #include "core/train/trainingobserver.h"
+#include "ui/checkpoints/checkpointlisting.h"
 #include "ui/resumerequest.h"
 #include "ui/runreplay.h"
 
@@ -31,6 +32,7 @@ Q_DECLARE_METATYPE(yolodeck::History)
 Q_DECLARE_METATYPE(yolodeck::SystemSample)
 Q_DECLARE_METATYPE(std::vector<yolodeck::Finding>)
 Q_DECLARE_METATYPE(std::vector<yolodeck::CheckpointInfo>)
+Q_DECLARE_METATYPE(yolodeck::CheckpointListing)
 Q_DECLARE_METATYPE(yolodeck::CompareRequest)
 Q_DECLARE_METATYPE(yolodeck::CompareProgress)
 Q_DECLARE_METATYPE(yolodeck::Comparison)

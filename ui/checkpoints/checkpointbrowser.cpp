@@ -1,9 +1,11 @@
-#include "ui/checkpointbrowser.h"
+#include "ui/checkpoints/checkpointbrowser.h"
 
-#include "ui/checkpointtablemodel.h"
+#include "ui/checkpoints/checkpointtablemodel.h"
 
+#include "core/checkpoint/retention.h"
 #include "core/compare/checkpointcomparer.h"
 
+#include <QAction>
 #include <QDesktopServices>
 #include <QFile>
 #include <QFileInfo>
@@ -42,9 +44,12 @@ CheckpointBrowser::CheckpointBrowser(QWidget *parent)
     m_view->horizontalHeader()->setSectionResizeMode(CheckpointTableModel::File,
                                                      QHeaderView::Stretch);
     m_view->setAlternatingRowColors(true);
+    // Right click: the actions on the selected rows, Keep among them.
+    m_view->setContextMenuPolicy(Qt::ActionsContextMenu);
 
     m_folder = new QLabel(tr("No run open."));
     m_folder->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_folder->setWordWrap(true); // a long folder and the keep= note must not widen the window
     m_resume = new QPushButton(QIcon(QStringLiteral(":/icons/resume.svg")), tr("Resume"));
     m_resume->setToolTip(tr("Continue training from this checkpoint (exact resume)"));
     m_fineTune = new QPushButton(tr("Fine-tune from"));
@@ -53,6 +58,10 @@ CheckpointBrowser::CheckpointBrowser(QWidget *parent)
     m_delete = new QPushButton(tr("Delete…"));
     m_compare = new QPushButton(tr("Compare…"));
     auto refresh = new QPushButton(tr("Refresh"));
+    m_keep = new QAction(tr("Keep"), this);
+    m_keep->setCheckable(true);
+    m_keep->setToolTip(tr("Never remove the selected files: the run's keep= setting leaves "
+                          "files marked Keep on the disk"));
 
     auto buttons = new QHBoxLayout;
     buttons->addWidget(m_resume);
@@ -68,6 +77,26 @@ CheckpointBrowser::CheckpointBrowser(QWidget *parent)
     layout->addWidget(m_view, 1);
     layout->addLayout(buttons);
 
+    // The context menu repeats the buttons for the rows under the mouse, and holds Keep.
+    auto separator = [this] {
+        auto action = new QAction(this);
+        action->setSeparator(true);
+        m_view->addAction(action);
+    };
+    for (QPushButton *button : {m_resume, m_fineTune, m_compare, m_show}) {
+        auto action = new QAction(button->icon(), button->text(), this);
+        connect(action, &QAction::triggered, button, &QPushButton::click);
+        m_menuActions.emplace_back(action, button);
+        m_view->addAction(action);
+    }
+    separator();
+    m_view->addAction(m_keep);
+    separator();
+    auto deleteAction = new QAction(m_delete->text(), this);
+    connect(deleteAction, &QAction::triggered, m_delete, &QPushButton::click);
+    m_menuActions.emplace_back(deleteAction, m_delete);
+    m_view->addAction(deleteAction);
+
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &CheckpointBrowser::updateActions);
     connect(m_model, &CheckpointTableModel::modelReset, this, [this] {
@@ -78,8 +107,9 @@ CheckpointBrowser::CheckpointBrowser(QWidget *parent)
             [this] { Q_EMIT resumeRequested(selectedPath()); });
     connect(m_fineTune, &QPushButton::clicked, this,
             [this] { Q_EMIT fineTuneRequested(selectedPath()); });
-    connect(m_view, &QTableView::doubleClicked, this, [this] {
-        if (m_resume->isEnabled())
+    connect(m_view, &QTableView::doubleClicked, this, [this](const QModelIndex &index) {
+        // A double click on the Keep check box toggles it twice; it is not a request to resume.
+        if (m_resume->isEnabled() && index.column() != CheckpointTableModel::Keep)
             Q_EMIT resumeRequested(selectedPath());
     });
     connect(m_show, &QPushButton::clicked, this, [this] {
@@ -88,14 +118,54 @@ CheckpointBrowser::CheckpointBrowser(QWidget *parent)
     connect(m_delete, &QPushButton::clicked, this, &CheckpointBrowser::deleteSelected);
     connect(m_compare, &QPushButton::clicked, this, &CheckpointBrowser::compareSelected);
     connect(refresh, &QPushButton::clicked, m_model, &CheckpointTableModel::refresh);
+    connect(m_keep, &QAction::triggered, this, &CheckpointBrowser::keepSelected);
+    // A refresh that finds the same files updates the rows in place (Keep marks, the prune set,
+    // a last.pt rewritten by a resume): what the selection allows may change all the same.
+    connect(m_model, &CheckpointTableModel::dataChanged, this, &CheckpointBrowser::updateActions);
+    connect(m_model, &CheckpointTableModel::refreshed, this, &CheckpointBrowser::updateFolderText);
+    connect(m_model, &CheckpointTableModel::keepFailed, this, [this](const QString &message) {
+        QMessageBox::warning(this, tr("Keep checkpoint"), message);
+    });
     updateDefaultPair();
     updateActions();
 }
 
 void CheckpointBrowser::setDirectory(const QString &runDir)
 {
-    m_folder->setText(runDir.isEmpty() ? tr("No run open.") : tr("Run folder: %1").arg(runDir));
     m_model->setDirectory(runDir);
+    updateFolderText();
+}
+
+void CheckpointBrowser::updateFolderText()
+{
+    const QString runDir = m_model->directory();
+    if (runDir.isEmpty())
+        m_folder->setText(tr("No run open."));
+    else if (m_model->keepSetting() > 0)
+        m_folder->setText(tr("Run folder: %1 — keep=%2: only the newest %2 periodic epochN.pt "
+                             "files stay, besides best.pt, last.pt, the final epoch and files "
+                             "marked Keep")
+                              .arg(runDir)
+                              .arg(m_model->keepSetting()));
+    else
+        m_folder->setText(tr("Run folder: %1").arg(runDir));
+}
+
+void CheckpointBrowser::keepSelected(bool kept)
+{
+    // Source rows first: a mark may re-sort the proxy while the loop runs.
+    std::vector<int> rows;
+    for (const QModelIndex &index : m_view->selectionModel()->selectedRows())
+        rows.push_back(m_proxy->mapToSource(index).row());
+    QStringList failures;
+    for (int row : rows) {
+        const Status s = m_model->setKept(row, kept);
+        if (!s)
+            failures << s.error();
+    }
+    if (!failures.isEmpty())
+        QMessageBox::warning(this, tr("Keep checkpoint"), failures.join(QLatin1Char('\n')));
+    updateActions();
 }
 
 QString CheckpointBrowser::selectedPath() const
@@ -179,6 +249,11 @@ void CheckpointBrowser::updateActions()
     m_fineTune->setEnabled(single);
     m_show->setEnabled(single);
     m_delete->setEnabled(single);
+    bool allKept = !rows.isEmpty();
+    for (const QModelIndex &row : rows)
+        allKept = allKept && row.data(CheckpointTableModel::KeptRole).toBool();
+    m_keep->setEnabled(!rows.isEmpty());
+    m_keep->setChecked(allKept);
 
     QString reason;
     const auto [a, b] = comparisonPair(&reason);
@@ -193,6 +268,8 @@ void CheckpointBrowser::updateActions()
                                                              "two rows to compare others")));
     else
         m_compare->setToolTip(reason);
+    for (const auto &[action, button] : m_menuActions)
+        action->setEnabled(button->isEnabled());
 }
 
 void CheckpointBrowser::deleteSelected()
@@ -215,6 +292,8 @@ void CheckpointBrowser::deleteSelected()
         return;
     if (!QFile::remove(path))
         QMessageBox::warning(this, tr("Delete checkpoint"), tr("Could not delete %1.").arg(path));
+    else
+        yolodeck::setKept(path, false); // a stale mark would keep a later file of the same name
     m_model->refresh();
 }
 

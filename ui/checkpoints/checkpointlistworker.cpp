@@ -1,11 +1,10 @@
-#include "ui/checkpointlistworker.h"
+#include "ui/checkpoints/checkpointlistworker.h"
 
 namespace yolodeck {
 
 void CheckpointListWorker::list(const QString &dir, quint64 generation)
 {
-    Q_EMIT listed(dir, generation,
-                  dir.isEmpty() ? std::vector<CheckpointInfo>{} : listCheckpoints(dir));
+    Q_EMIT listed(dir, generation, listRunCheckpoints(dir));
 }
 
 } // namespace yolodeck

@@ -1,15 +1,15 @@
 #pragma once
 
-#include "core/checkpoint/checkpointmeta.h"
+#include "ui/checkpoints/checkpointlisting.h"
 
 #include <QObject>
-
-#include <vector>
 
 namespace yolodeck {
 
 // Reads the checkpoints of a folder off the GUI thread: listCheckpoints() opens every file's zip
-// directory, which on a network disk or with a hundred files is too slow for the window.
+// directory, which on a network disk or with a hundred files is too slow for the window. The Keep
+// marks and the files the run's keep= would remove are worked out here too, from the same look at
+// the folder.
 class CheckpointListWorker final : public QObject
 {
     Q_OBJECT
@@ -21,8 +21,7 @@ public Q_SLOTS:
     void list(const QString &dir, quint64 generation);
 
 Q_SIGNALS:
-    void listed(const QString &dir, quint64 generation,
-                const std::vector<yolodeck::CheckpointInfo> &checkpoints);
+    void listed(const QString &dir, quint64 generation, const yolodeck::CheckpointListing &listing);
 };
 
 } // namespace yolodeck

@@ -1,6 +1,7 @@
-#include "ui/checkpointtablemodel.h"
+#include "ui/checkpoints/checkpointtablemodel.h"
 
-#include "ui/checkpointlistworker.h"
+#include "core/checkpoint/retention.h"
+#include "ui/checkpoints/checkpointlistworker.h"
 #include "ui/metatypes.h"
 
 #include <QColor>
@@ -9,6 +10,7 @@
 #include <QFont>
 #include <QLocale>
 
+#include <algorithm>
 #include <cmath>
 
 namespace yolodeck {
@@ -62,12 +64,20 @@ QVariant CheckpointTableModel::data(const QModelIndex &index, int role) const
         return {};
     const CheckpointInfo &c = m_rows[size_t(index.row())];
     const bool best = index.row() == m_bestRow;
+    const bool kept = isKept(index.row());
+    const bool pruned = isToBePruned(index.row());
     switch (role) {
     case Qt::DisplayRole:
         switch (Column(index.column())) {
         case File:
             return best ? tr("★ %1").arg(QFileInfo(c.path).fileName())
                         : QFileInfo(c.path).fileName();
+        case Keep:
+            if (kept)
+                return tr("kept");
+            if (pruned)
+                return tr("removed at the next save");
+            return {};
         case Kind:
             if (!c.isValid())
                 return tr("unreadable");
@@ -98,6 +108,8 @@ QVariant CheckpointTableModel::data(const QModelIndex &index, int role) const
         switch (Column(index.column())) {
         case File:
             return QFileInfo(c.path).fileName();
+        case Keep:
+            return kept ? 2 : pruned ? 0 : 1; // kept first when descending, doomed last
         case Kind:
             return c.kind;
         case Epoch:
@@ -118,21 +130,37 @@ QVariant CheckpointTableModel::data(const QModelIndex &index, int role) const
             break;
         }
         return {};
-    case Qt::ToolTipRole:
-        return c.isValid() ? c.path : tr("%1\n%2").arg(c.path, c.error);
+    case Qt::ToolTipRole: {
+        QString tip = c.isValid() ? c.path : tr("%1\n%2").arg(c.path, c.error);
+        if (kept)
+            tip += QLatin1Char('\n') +
+                   tr("Marked Keep: keep= never removes it. Uncheck Keep to let it go.");
+        else if (pruned)
+            tip += QLatin1Char('\n') + tr("Will be removed by keep=%1 when the run saves its next "
+                                          "epochN.pt. Check Keep to keep it.")
+                                           .arg(m_keep);
+        return tip;
+    }
+    case Qt::CheckStateRole:
+        if (index.column() == Keep)
+            return kept ? Qt::Checked : Qt::Unchecked;
+        return {};
     case Qt::FontRole:
-        if (best) {
+        if (best || pruned) {
             QFont font;
-            font.setBold(true);
+            font.setBold(best);
+            font.setItalic(pruned);
             return font;
         }
         return {};
     case Qt::ForegroundRole:
         if (!c.isValid())
             return QColor(0xb0, 0x30, 0x30);
+        if (pruned)
+            return QColor(0x80, 0x80, 0x80);
         return {};
     case Qt::TextAlignmentRole:
-        if (index.column() != File && index.column() != Kind)
+        if (index.column() != File && index.column() != Keep && index.column() != Kind)
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case PathRole:
@@ -141,6 +169,10 @@ QVariant CheckpointTableModel::data(const QModelIndex &index, int role) const
         return c.isResumable();
     case BestRole:
         return best;
+    case KeptRole:
+        return kept;
+    case PruneRole:
+        return pruned;
     default:
         return {};
     }
@@ -148,11 +180,18 @@ QVariant CheckpointTableModel::data(const QModelIndex &index, int role) const
 
 QVariant CheckpointTableModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+    if (orientation != Qt::Horizontal)
+        return {};
+    if (role == Qt::ToolTipRole && section == Keep)
+        return tr("A file marked Keep is never removed by the run's keep= setting, which "
+                  "otherwise leaves only the newest periodic epochN.pt files");
+    if (role != Qt::DisplayRole)
         return {};
     switch (Column(section)) {
     case File:
         return tr("File");
+    case Keep:
+        return tr("Keep");
     case Kind:
         return tr("Kind");
     case Epoch:
@@ -175,10 +214,81 @@ QVariant CheckpointTableModel::headerData(int section, Qt::Orientation orientati
     return {};
 }
 
+Qt::ItemFlags CheckpointTableModel::flags(const QModelIndex &index) const
+{
+    Qt::ItemFlags f = QAbstractTableModel::flags(index);
+    if (index.isValid() && index.column() == Keep)
+        f |= Qt::ItemIsUserCheckable;
+    return f;
+}
+
+bool CheckpointTableModel::setData(const QModelIndex &index, const QVariant &value, int role)
+{
+    if (role != Qt::CheckStateRole || index.column() != Keep ||
+        !checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return false;
+    const Status s = setKept(index.row(), value.value<Qt::CheckState>() == Qt::Checked);
+    if (!s)
+        Q_EMIT keepFailed(s.error());
+    return s.isOk();
+}
+
+QString CheckpointTableModel::keyOf(int row) const
+{
+    return QFileInfo(m_rows.at(size_t(row)).path).absoluteFilePath();
+}
+
+bool CheckpointTableModel::isKept(int row) const
+{
+    return m_kept.contains(keyOf(row));
+}
+
+bool CheckpointTableModel::isToBePruned(int row) const
+{
+    return m_toPrune.contains(keyOf(row));
+}
+
+Status CheckpointTableModel::setKept(int row, bool kept)
+{
+    if (row < 0 || row >= rowCount())
+        return Status::fail(tr("No such checkpoint row: %1").arg(row));
+    const QString path = keyOf(row);
+    const Status s = yolodeck::setKept(path, kept);
+    if (!s)
+        return s;
+    if (kept) {
+        m_kept.insert(path);
+        m_toPrune.remove(path); // never removed once kept; un-keeping waits for the refresh
+    } else {
+        m_kept.remove(path);
+    }
+    Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+    // Which other files keep= removes depends on this mark (a kept file no longer counts).
+    if (!m_dir.isEmpty())
+        refresh();
+    return okStatus();
+}
+
 void CheckpointTableModel::setCheckpoints(std::vector<CheckpointInfo> checkpoints)
 {
-    beginResetModel();
-    m_rows = std::move(checkpoints);
+    CheckpointListing listing;
+    listing.checkpoints = std::move(checkpoints);
+    setListing(std::move(listing));
+}
+
+void CheckpointTableModel::setListing(CheckpointListing listing)
+{
+    const bool sameFiles = !m_rows.empty() && listing.checkpoints.size() == m_rows.size() &&
+                           std::equal(m_rows.begin(), m_rows.end(), listing.checkpoints.begin(),
+                                      [](const CheckpointInfo &a, const CheckpointInfo &b) {
+                                          return a.path == b.path;
+                                      });
+    if (!sameFiles)
+        beginResetModel();
+    m_rows = std::move(listing.checkpoints);
+    m_kept = std::move(listing.kept);
+    m_toPrune = std::move(listing.toPrune);
+    m_keep = listing.keep;
     m_bestRow = -1;
     double bestFitness = -1;
     for (size_t i = 0; i < m_rows.size(); ++i) {
@@ -188,7 +298,10 @@ void CheckpointTableModel::setCheckpoints(std::vector<CheckpointInfo> checkpoint
             m_bestRow = int(i);
         }
     }
-    endResetModel();
+    if (sameFiles)
+        Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
+    else
+        endResetModel();
 }
 
 QString CheckpointTableModel::watchedFolder() const
@@ -220,12 +333,12 @@ void CheckpointTableModel::refresh()
 }
 
 void CheckpointTableModel::onListed(const QString &dir, quint64 generation,
-                                    const std::vector<CheckpointInfo> &checkpoints)
+                                    const CheckpointListing &listing)
 {
     --m_pending;
     if (generation != m_generation || dir != m_dir)
         return; // superseded by a newer request
-    setCheckpoints(checkpoints);
+    setListing(listing);
     Q_EMIT refreshed();
 }
 

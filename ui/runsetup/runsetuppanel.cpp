@@ -60,10 +60,21 @@ QString RunSetupPanel::demoDatasetPath()
         .filePath(QStringLiteral("demo/data.yaml"));
 }
 
+QString RunSetupPanel::defaultProjectFolder()
+{
+    QString base = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    if (base.isEmpty())
+        base = QDir::homePath();
+    return QDir::cleanPath(QDir(base).absoluteFilePath(QStringLiteral("YoloDeck/runs")));
+}
+
 RunSetupPanel::RunSetupPanel(QWidget *parent)
     : QWidget(parent)
 {
-    const TrainConfig defaults;
+    TrainConfig defaults;
+    // A window is started from a menu, so a folder relative to its working directory would be
+    // somewhere the user never looks.
+    defaults.project = defaultProjectFolder();
     auto content = new QWidget;
     auto column = new QVBoxLayout(content);
 

@@ -51,6 +51,10 @@ public:
 
     // Where the demo dataset lives; written by the training worker on first use.
     static QString demoDatasetPath();
+    // The window's default output folder (project=): an absolute folder a newcomer can find,
+    // <Documents>/YoloDeck/runs, or ~/YoloDeck/runs without a documents folder. yolodeck-cli
+    // keeps Ultralytics' runs/detect relative to where it is started.
+    static QString defaultProjectFolder();
     bool isDemoSelected() const;
     void selectDemo();
 

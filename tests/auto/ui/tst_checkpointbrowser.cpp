@@ -1,8 +1,11 @@
-#include "ui/checkpointbrowser.h"
-#include "ui/checkpointtablemodel.h"
+#include "ui/checkpoints/checkpointbrowser.h"
+#include "ui/checkpoints/checkpointtablemodel.h"
 
+#include <QAction>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
+#include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -21,6 +24,8 @@ class TestCheckpointBrowser : public QObject
 private Q_SLOTS:
     void deleteRefusesFilesInUse();
     void compareWithoutARunSaysWhy();
+    void keepActionMarksTheSelectedRows();
+    void doubleClickOnKeepDoesNotResume();
 
 private:
     static QPushButton *button(CheckpointBrowser &browser, const QString &text);
@@ -102,6 +107,116 @@ void TestCheckpointBrowser::compareWithoutARunSaysWhy()
     compare->click();
     QVERIFY2(seen.contains(QStringLiteral("Open a run")), qPrintable(seen));
     QCOMPARE(requested.count(), 0);
+}
+
+// Keep in the table's context menu marks the selected files, and the table shows the mark; the
+// folder line says what the run's keep= does.
+void TestCheckpointBrowser::keepActionMarksTheSelectedRows()
+{
+    QTemporaryDir dir;
+    QVERIFY(QDir(dir.path()).mkpath(QStringLiteral("weights")));
+    QFile args(dir.filePath(QStringLiteral("args.yaml")));
+    QVERIFY(args.open(QIODevice::WriteOnly));
+    args.write("save_period: 1\nkeep: 2\n");
+    args.close();
+    QStringList epochs;
+    for (int e = 1; e <= 4; ++e) {
+        epochs << dir.filePath(QStringLiteral("weights/epoch%1.pt").arg(e));
+        QFile f(epochs.last());
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("not really a checkpoint, listed with its error");
+    }
+
+    CheckpointBrowser browser;
+    QSignalSpy refreshed(browser.model(), &CheckpointTableModel::refreshed);
+    browser.setDirectory(dir.path());
+    QTRY_COMPARE(refreshed.count(), 1);
+    QCOMPARE(browser.model()->rowCount(), 4);
+    QAction *keep = browser.keepAction();
+    QVERIFY(keep);
+    QCOMPARE(browser.view()->contextMenuPolicy(), Qt::ActionsContextMenu);
+    QVERIFY(browser.view()->actions().contains(keep));
+    QVERIFY(keep->isCheckable());
+    QVERIFY(!keep->isEnabled()); // nothing selected
+    auto label = browser.findChild<QLabel *>();
+    QVERIFY(label);
+    QVERIFY2(label->text().contains(QLatin1String("keep=2")), qPrintable(label->text()));
+
+    // keep=2 with epoch1..4.pt: epoch1.pt and epoch2.pt go at the next save.
+    auto viewRowOf = [&browser](const QString &path) {
+        const QAbstractItemModel *m = browser.view()->model();
+        for (int r = 0; r < m->rowCount(); ++r) {
+            if (m->index(r, 0).data(CheckpointTableModel::PathRole).toString() == path)
+                return r;
+        }
+        return -1;
+    };
+    auto keepCell = [&browser, &viewRowOf](const QString &path) {
+        return browser.view()->model()->index(viewRowOf(path), CheckpointTableModel::Keep);
+    };
+    QVERIFY(keepCell(epochs[0]).data(CheckpointTableModel::PruneRole).toBool());
+    browser.view()->selectRow(viewRowOf(epochs[0]));
+    QCOMPARE(browser.selectedPath(), epochs[0]);
+    QVERIFY(keep->isEnabled());
+    QVERIFY(!keep->isChecked());
+
+    keep->trigger();
+    QVERIFY(QFileInfo::exists(epochs[0] + QStringLiteral(".keep")));
+    QVERIFY(!QFileInfo::exists(epochs[1] + QStringLiteral(".keep")));
+    QCOMPARE(keepCell(epochs[0]).data().toString(), QStringLiteral("kept"));
+    QCOMPARE(keepCell(epochs[0]).data(Qt::CheckStateRole).value<Qt::CheckState>(), Qt::Checked);
+    QVERIFY(keep->isChecked());
+    // The listing that follows the mark: epoch1.pt is safe, the selection survives it.
+    QTRY_VERIFY(!browser.model()->isRefreshing() &&
+                !keepCell(epochs[0]).data(CheckpointTableModel::PruneRole).toBool());
+    QTRY_VERIFY(keepCell(epochs[1]).data(CheckpointTableModel::PruneRole).toBool());
+    QCOMPARE(browser.selectedPath(), epochs[0]);
+    QVERIFY(keep->isChecked());
+
+    // Two rows, one kept: Keep is unchecked, and checking it marks both.
+    browser.view()->selectionModel()->select(
+        browser.view()->model()->index(viewRowOf(epochs[1]), 0),
+        QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    QCOMPARE(browser.selectedPaths().size(), 2);
+    QVERIFY(!keep->isChecked());
+    keep->trigger();
+    QVERIFY(QFileInfo::exists(epochs[0] + QStringLiteral(".keep")));
+    QVERIFY(QFileInfo::exists(epochs[1] + QStringLiteral(".keep")));
+    QVERIFY(keep->isChecked());
+
+    QTRY_VERIFY(!browser.model()->isRefreshing() &&
+                !keepCell(epochs[1]).data(CheckpointTableModel::PruneRole).toBool());
+    QVERIFY(!keepCell(epochs[0]).data(CheckpointTableModel::PruneRole).toBool());
+
+    // And unchecking it takes both marks away: both go at the next save again.
+    keep->trigger();
+    QVERIFY(!QFileInfo::exists(epochs[0] + QStringLiteral(".keep")));
+    QVERIFY(!QFileInfo::exists(epochs[1] + QStringLiteral(".keep")));
+    QCOMPARE(keepCell(epochs[0]).data().toString(), QString());
+    QVERIFY(!keep->isChecked());
+    QTRY_VERIFY(keepCell(epochs[0]).data(CheckpointTableModel::PruneRole).toBool());
+    QTRY_VERIFY(keepCell(epochs[1]).data(CheckpointTableModel::PruneRole).toBool());
+    QVERIFY(!keepCell(epochs[2]).data(CheckpointTableModel::PruneRole).toBool());
+}
+
+// A double click on the Keep check box toggles the mark; it does not ask to resume the file.
+void TestCheckpointBrowser::doubleClickOnKeepDoesNotResume()
+{
+    CheckpointInfo full;
+    full.path = QStringLiteral("/runs/train/weights/epoch1.pt");
+    full.kind = QStringLiteral("full");
+    full.epoch = 1;
+    CheckpointBrowser browser;
+    browser.model()->setCheckpoints({full});
+    QSignalSpy resume(&browser, &CheckpointBrowser::resumeRequested);
+    browser.view()->selectRow(0);
+    const QAbstractItemModel *m = browser.view()->model();
+    Q_EMIT browser.view()->doubleClicked(m->index(0, CheckpointTableModel::Keep));
+    QCOMPARE(resume.count(), 0);
+    // Anywhere else on the row it does.
+    Q_EMIT browser.view()->doubleClicked(m->index(0, CheckpointTableModel::File));
+    QCOMPARE(resume.count(), 1);
+    QCOMPARE(resume.at(0).at(0).toString(), full.path);
 }
 
 QTEST_MAIN(TestCheckpointBrowser)

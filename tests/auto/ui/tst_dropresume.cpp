@@ -8,6 +8,7 @@
 #include "ui/runsetup/runsetuppanel.h"
 
 #include <QApplication>
+#include <QDirIterator>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFile>
@@ -99,6 +100,19 @@ DropResult dropFile(QWidget *target, const QString &path)
     QApplication::sendEvent(target, &drop);
     result.dropAccepted = drop.isAccepted();
     return result;
+}
+
+// Copies a folder with everything in it (a run folder, to resume a copy of it).
+bool copyFolder(const QString &from, const QString &to)
+{
+    QDirIterator it(from, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString source = it.next();
+        const QString target = to + source.mid(from.size());
+        if (!QDir().mkpath(QFileInfo(target).absolutePath()) || !QFile::copy(source, target))
+            return false;
+    }
+    return QFileInfo(to).isDir();
 }
 
 // Stops its trainer once a given batch (1-based epoch and batch) has been reported: a mid-epoch
@@ -409,6 +423,61 @@ private Q_SLOTS:
         QFile results(m_finishedRun + QStringLiteral("/results.csv"));
         QVERIFY(results.open(QIODevice::ReadOnly));
         QCOMPARE(results.readAll(), resultsBefore);
+    }
+
+    void extendingAFinishedRunShowsTheNewTotalInTheSetup()
+    {
+        // A copy of the finished run, so that extending it leaves the other tests' files alone.
+        const QString run = m_dir.filePath(QStringLiteral("runs/finished-extend"));
+        QVERIFY(copyFolder(m_finishedRun, run));
+        const QString finalEpoch = run + QStringLiteral("/weights/epoch2.pt");
+        QVERIFY(QFileInfo::exists(finalEpoch));
+
+        MainWindow window;
+        // What a user typed for the first start: the run's 2 epochs.
+        window.setupPanel()->setText(QStringLiteral("epochs"), QStringLiteral("2"));
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        TrainingController *controller = window.controller();
+        QSignalSpy started(controller, &TrainingController::runStarted);
+        QSignalSpy finished(controller, &TrainingController::runFinished);
+        // Only the start matters: stop at the first batch of epoch 3.
+        connect(controller, &TrainingController::batchFinished, &window,
+                [controller] { controller->stop(); });
+
+        bool clicked = false;
+        ModalAnswerer answer([&](QWidget *modal) {
+            auto epochs = modal->findChild<QSpinBox *>();
+            QPushButton *resume = buttonWithText(modal, QStringLiteral("Resume"));
+            if (!epochs || !resume) {
+                modal->close();
+                return;
+            }
+            epochs->setValue(5); // the extension: 3 more epochs
+            clicked = true;
+            resume->click();
+        });
+        QVERIFY(dropFile(&window, finalEpoch).dropAccepted);
+        QTRY_COMPARE_WITH_TIMEOUT(answer.answered(), 1, 30000);
+        QVERIFY(clicked);
+        QTRY_COMPARE_WITH_TIMEOUT(started.count(), 1, 60000);
+        const RunStarted runStarted = started.at(0).at(0).value<RunStarted>();
+        QCOMPARE(runStarted.mode, QStringLiteral("resume"));
+        QCOMPARE(runStarted.epochs, 5);
+        QCOMPARE(QFileInfo(runStarted.runDir).canonicalFilePath(),
+                 QFileInfo(run).canonicalFilePath());
+        // The setup shows the total the run now trains to.
+        QCOMPARE(window.setupPanel()->text(QStringLiteral("epochs")), QStringLiteral("5"));
+        auto epochsField =
+            qobject_cast<QSpinBox *>(window.setupPanel()->editorFor(QStringLiteral("epochs")));
+        QVERIFY(epochsField);
+        QCOMPARE(epochsField->value(), 5);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        const RunFinished done = finished.at(0).at(0).value<RunFinished>();
+        QVERIFY2(!done.failed, qPrintable(done.message));
+        // Still there once the session has ended: Start would train to 5 as well.
+        QCOMPARE(window.setupPanel()->text(QStringLiteral("epochs")), QStringLiteral("5"));
+        QTRY_VERIFY(window.setupPanel()->editorFor(QStringLiteral("epochs"))->isEnabled());
     }
 
     void ultralyticsLastPtContinuesWithTheDatasetField()

@@ -1,6 +1,8 @@
 #include "ui/runsetup/runsetuppanel.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QLineEdit>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -38,6 +40,11 @@ private Q_SLOTS:
                                 << QStringLiteral("optimizer=Adam is not valid: choose one of");
         QTest::newRow("boolean") << QStringLiteral("cos_lr") << QStringLiteral("maybe")
                                  << QStringLiteral("cos_lr=maybe is not valid");
+        QTest::newRow("keep below zero") << QStringLiteral("keep") << QStringLiteral("-1")
+                                         << QStringLiteral("keep=-1 is not valid");
+        QTest::newRow("tensorboard not a boolean")
+            << QStringLiteral("tensorboard") << QStringLiteral("maybe")
+            << QStringLiteral("tensorboard=maybe is not valid: expected true or false");
         // Only validate() knows this one: it is still shown at the field it names.
         QTest::newRow("imgsz not a multiple of 32")
             << QStringLiteral("imgsz") << QStringLiteral("100")
@@ -252,6 +259,78 @@ private Q_SLOTS:
         QCOMPARE(panel.config().value().nbs, 8);
         QCOMPARE(panel.config().value().warmupEpochs, 0.0);
         QCOMPARE(panel.config().value().mosaic, 0.0);
+    }
+
+    // A newcomer finds the runs under their documents folder, whatever the window's working
+    // directory: <Documents>/YoloDeck/runs, absolute and shown in full. The CLI keeps
+    // Ultralytics' relative runs/detect.
+    void defaultProjectIsAbsoluteUnderDocuments()
+    {
+        // A home whose documents folder has its own name (xdg-user-dirs, as on a German desktop).
+        QTemporaryDir home;
+        QVERIFY(QDir(home.path()).mkpath(QStringLiteral(".config")));
+        QFile dirs(home.filePath(QStringLiteral(".config/user-dirs.dirs")));
+        QVERIFY(dirs.open(QIODevice::WriteOnly));
+        dirs.write("XDG_DOCUMENTS_DIR=\"$HOME/Dokumente\"\n");
+        dirs.close();
+        const QByteArray oldHome = qgetenv("HOME");
+        const QByteArray oldConfig = qgetenv("XDG_CONFIG_HOME");
+        qputenv("HOME", QFile::encodeName(home.path()));
+        qunsetenv("XDG_CONFIG_HOME");
+        const QString expected = home.filePath(QStringLiteral("Dokumente/YoloDeck/runs"));
+        const QString project = RunSetupPanel::defaultProjectFolder();
+        RunSetupPanel panel;
+        const QString shown = panel.text(QStringLiteral("project"));
+        panel.setText(QStringLiteral("data"), m_yaml);
+        const Result<TrainConfig> config = panel.config();
+        qputenv("HOME", oldHome);
+        if (oldConfig.isNull())
+            qunsetenv("XDG_CONFIG_HOME");
+        else
+            qputenv("XDG_CONFIG_HOME", oldConfig);
+
+        QCOMPARE(project, expected);
+        QVERIFY(QDir::isAbsolutePath(project));
+        auto edit = qobject_cast<QLineEdit *>(panel.editorFor(QStringLiteral("project")));
+        QVERIFY(edit);
+        QCOMPARE(edit->text(), expected);
+        QCOMPARE(shown, expected);
+        QVERIFY2(config, qPrintable(config.error()));
+        QCOMPARE(config.value().project, expected);
+        QCOMPARE(TrainConfig().project, QStringLiteral("runs/detect"));
+        // Nothing is created before a run starts.
+        QVERIFY(!QFileInfo::exists(home.filePath(QStringLiteral("Dokumente"))));
+    }
+
+    // keep= and tensorboard= have no field of their own: they are in Advanced, typed as on the
+    // command line, with the default as placeholder and the CLI's help as tooltip.
+    void keepAndTensorboardAreAdvancedKeys()
+    {
+        RunSetupPanel panel;
+        panel.setText(QStringLiteral("data"), m_yaml);
+        auto keep = qobject_cast<QLineEdit *>(panel.editorFor(QStringLiteral("keep")));
+        auto tensorboard =
+            qobject_cast<QLineEdit *>(panel.editorFor(QStringLiteral("tensorboard")));
+        QVERIFY(keep);
+        QVERIFY(tensorboard);
+        QVERIFY(!keep->isVisibleTo(&panel)); // Advanced is collapsed
+        panel.setAdvancedVisible(true);
+        QVERIFY(keep->isVisibleTo(&panel));
+        QVERIFY(tensorboard->isVisibleTo(&panel));
+        QCOMPARE(keep->placeholderText(), QStringLiteral("0"));
+        QCOMPARE(tensorboard->placeholderText(), QStringLiteral("true"));
+        QVERIFY2(keep->toolTip().startsWith(QLatin1String("keep=: keep only the newest N")),
+                 qPrintable(keep->toolTip()));
+        QVERIFY2(tensorboard->toolTip().contains(QLatin1String("TensorBoard")),
+                 qPrintable(tensorboard->toolTip()));
+        QCOMPARE(panel.config().value().keep, 0);
+        QCOMPARE(panel.config().value().tensorboard, true);
+
+        QTest::keyClicks(keep, QStringLiteral("3"));
+        QTest::keyClicks(tensorboard, QStringLiteral("false"));
+        QVERIFY2(panel.isValid(), qPrintable(panel.config().error()));
+        QCOMPARE(panel.config().value().keep, 3);
+        QCOMPARE(panel.config().value().tensorboard, false);
     }
 
     void recentDatasets()
