@@ -322,6 +322,14 @@ This cannot be undone.</source>
         <source>Run folder: %1 — keep=%2: only the newest %2 periodic epochN.pt files stay, besides best.pt, last.pt, the final epoch and files marked Keep</source>
         <translation>运行文件夹：%1 — keep=%2：只保留最新的 %2 个定期 epochN.pt 文件，另外 best.pt、last.pt、最后一轮的文件和标记为“保留”的文件始终保留</translation>
     </message>
+    <message>
+        <source>Test resume…</source>
+        <translation>测试恢复…</translation>
+    </message>
+    <message>
+        <source>Train a few batches from this checkpoint in a scratch folder and compare them with what the run recorded</source>
+        <translation>在临时文件夹中从此检查点训练几个批次，并与该运行记录的结果比较</translation>
+    </message>
 </context>
 <context>
     <name>yolodeck::CheckpointTableModel</name>
@@ -1556,6 +1564,10 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
         <source>Comparing %1 (A) with %2 (B)</source>
         <translation>正在比较 %1（A）与 %2（B）</translation>
     </message>
+    <message>
+        <source>&amp;System Report…</source>
+        <translation>系统报告(&amp;S)…</translation>
+    </message>
 </context>
 <context>
     <name>yolodeck::NvmlLibrary</name>
@@ -1574,6 +1586,45 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
     <message>
         <source>GPU %1</source>
         <translation>GPU %1</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::RehearsalDialog</name>
+    <message>
+        <source>Test resume from %1</source>
+        <translation>测试从 %1 恢复</translation>
+    </message>
+    <message>
+        <source>Planning the resume and training a few batches in a scratch folder (the run folder is not touched)…</source>
+        <translation>正在规划恢复，并在临时文件夹中训练几个批次（不会改动运行文件夹）…</translation>
+    </message>
+    <message>
+        <source>Cancelling after the current batch…</source>
+        <translation>将在当前批次结束后取消…</translation>
+    </message>
+    <message>
+        <source>Rehearsing batch %1…</source>
+        <translation>正在演练第 %1 批…</translation>
+    </message>
+    <message>
+        <source>epoch %1 batch %2/%3: box %4 cls %5 dfl %6, %7 ms</source>
+        <translation>第 %1 轮 第 %2/%3 批：box %4 cls %5 dfl %6，%7 毫秒</translation>
+    </message>
+    <message>
+        <source>The resume cannot be rehearsed:</source>
+        <translation>无法演练此次恢复：</translation>
+    </message>
+    <message>
+        <source>Rehearsal cancelled.</source>
+        <translation>演练已取消。</translation>
+    </message>
+    <message>
+        <source>Rehearsal done.</source>
+        <translation>演练完成。</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
     </message>
 </context>
 <context>
@@ -1661,6 +1712,14 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
     <message>
         <source>Fine-tune from it</source>
         <translation>从它微调</translation>
+    </message>
+    <message>
+        <source>Test resume…</source>
+        <translation>测试恢复…</translation>
+    </message>
+    <message>
+        <source>Train a few batches from this checkpoint in a scratch folder and compare them with what the run recorded</source>
+        <translation>在临时文件夹中从此检查点训练几个批次，并与该运行记录的结果比较</translation>
     </message>
 </context>
 <context>
@@ -1950,6 +2009,35 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
     <message>
         <source>rank %1 %2 img/s</source>
         <translation>rank %1 %2 张/秒</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::SystemReportDialog</name>
+    <message>
+        <source>System Report</source>
+        <translation>系统报告</translation>
+    </message>
+    <message>
+        <source>Measuring… (matrix products, disk and data, a few seconds)</source>
+        <translation>正在测量…（矩阵乘法、磁盘和数据，需要几秒钟）</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>No problems found.</source>
+        <translation>未发现问题。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n finding(s) that can slow training:</source>
+        <translation>
+            <numerusform>%n 项可能拖慢训练的问题：</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Fix: %1</source>
+        <translation>解决方法：%1</translation>
     </message>
 </context>
 <context>

@@ -5,6 +5,7 @@
 #include "ui/checkpoints/checkpointtablemodel.h"
 #include "ui/compare/comparedialog.h"
 #include "ui/compare/comparisonview.h"
+#include "ui/doctor/systemreportdialog.h"
 #include "ui/logpane.h"
 #include "ui/metatypes.h"
 #include "ui/resumedialog.h"
@@ -248,6 +249,7 @@ void MainWindow::createActions()
     }
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&System Report…"), this, &MainWindow::showSystemReport);
     help->addAction(tr("&About YoloDeck"), this, [this] {
         QMessageBox::about(
             this, tr("About YoloDeck"),
@@ -381,6 +383,23 @@ void MainWindow::updateActions()
     m_openRunAction->setEnabled(idle);
     m_openCheckpointAction->setEnabled(idle);
     m_setup->setEditable(idle);
+}
+
+void MainWindow::showSystemReport()
+{
+    // The disk checks look at where runs are saved and the data check at the chosen dataset; with
+    // a setup that does not validate, the output folder as typed is still worth measuring.
+    EnvironmentOptions options;
+    const QString project = m_setup->text(QStringLiteral("project"));
+    if (!project.isEmpty())
+        options.project = project;
+    if (const Result<TrainConfig> config = m_setup->config()) {
+        options.project = config.value().project;
+        options.data = config.value().data;
+    }
+    auto dialog = new SystemReportDialog(options, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
 }
 
 void MainWindow::start()

@@ -70,6 +70,7 @@ protected:
     void dropEvent(QDropEvent *event) override;
 
 private:
+    void showSystemReport();
     void createActions();
     void createStatusBar();
     void loadSettings();

@@ -1,5 +1,7 @@
 #include "ui/resumedialog.h"
 
+#include "ui/doctor/rehearsaldialog.h"
+
 #include <QDialogButtonBox>
 #include <QFileInfo>
 #include <QFormLayout>
@@ -106,6 +108,15 @@ ResumeDialog::ResumeDialog(const ResumeRequest &request, QWidget *parent)
         connect(resume, &QPushButton::clicked, this, [this] {
             m_choice = Choice::Resume;
             accept();
+        });
+        auto testResume = buttons->addButton(tr("Test resume…"), QDialogButtonBox::ActionRole);
+        testResume->setToolTip(tr("Train a few batches from this checkpoint in a scratch folder "
+                                  "and compare them with what the run recorded"));
+        connect(testResume, &QPushButton::clicked, this, [this] {
+            // Window-modal over this dialog, so this dialog cannot close under it.
+            auto dialog = new RehearsalDialog(m_request.checkpoint, this);
+            dialog->setAttribute(Qt::WA_DeleteOnClose);
+            dialog->open();
         });
     }
     if (request.canFineTune) {

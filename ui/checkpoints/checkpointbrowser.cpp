@@ -1,6 +1,7 @@
 #include "ui/checkpoints/checkpointbrowser.h"
 
 #include "ui/checkpoints/checkpointtablemodel.h"
+#include "ui/doctor/rehearsaldialog.h"
 
 #include "core/checkpoint/retention.h"
 #include "core/compare/checkpointcomparer.h"
@@ -89,6 +90,19 @@ CheckpointBrowser::CheckpointBrowser(QWidget *parent)
         m_menuActions.emplace_back(action, button);
         m_view->addAction(action);
     }
+    // Only in the menu: a check before trusting the file with a long run, not an everyday action.
+    m_testResume = new QAction(tr("Test resume…"), this);
+    m_testResume->setToolTip(tr("Train a few batches from this checkpoint in a scratch folder and "
+                                "compare them with what the run recorded"));
+    connect(m_testResume, &QAction::triggered, this, [this] {
+        const QString path = selectedPath();
+        if (path.isEmpty())
+            return;
+        auto dialog = new RehearsalDialog(path, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->show();
+    });
+    m_view->addAction(m_testResume);
     separator();
     m_view->addAction(m_keep);
     separator();
@@ -246,6 +260,7 @@ void CheckpointBrowser::updateActions()
     const bool resumable =
         single && rows.first().data(CheckpointTableModel::ResumableRole).toBool();
     m_resume->setEnabled(resumable);
+    m_testResume->setEnabled(resumable);
     m_fineTune->setEnabled(single);
     m_show->setEnabled(single);
     m_delete->setEnabled(single);

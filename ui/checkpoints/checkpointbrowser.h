@@ -61,6 +61,7 @@ private:
     QTableView *m_view = nullptr;
     QLabel *m_folder = nullptr;
     QPushButton *m_resume = nullptr;
+    QAction *m_testResume = nullptr;
     QPushButton *m_fineTune = nullptr;
     QPushButton *m_show = nullptr;
     QPushButton *m_delete = nullptr;
