@@ -13,6 +13,8 @@ PACKAGES=(
   # LibTorch 1.13 (CPU) with its distributed engine headers, plus an optimised BLAS:
   # without it Debian's LibTorch falls back to reference BLAS (about 30x slower matmul).
   libtorch-dev libgloo-dev libopenblas-dev libopenblas0-pthread
+  # TensorBoard event files (protobuf messages); LibTorch depends on it too
+  libprotobuf-dev
   # Images and data.yaml
   libopencv-dev libyaml-cpp-dev zlib1g-dev
   # Tests: offscreen/Xvfb UI tests, screenshots, the Python round trip of checkpoints
