@@ -85,6 +85,21 @@ std::map<std::string, torch::Tensor> tensorsOf(const QString &path)
     return loaded ? loaded.value().tensors : std::map<std::string, torch::Tensor>{};
 }
 
+// The last event of a type in a run's events.jsonl (empty when there is none).
+QJsonObject lastEvent(const QString &runDir, const QString &type)
+{
+    QFile events(runDir + QStringLiteral("/events.jsonl"));
+    QJsonObject last;
+    if (!events.open(QIODevice::ReadOnly))
+        return last;
+    for (const QByteArray &line : events.readAll().split('\n')) {
+        const QJsonObject e = QJsonDocument::fromJson(line).object();
+        if (e.value(QStringLiteral("type")).toString() == type)
+            last = e;
+    }
+    return last;
+}
+
 // A TCP port held open (listening on every interface) while the object lives.
 class HeldPort
 {
@@ -258,14 +273,7 @@ void TestDistributed::shardedValidationEqualsOneProcess()
         tuned = trainer.run(&observer);
         QVERIFY2(!tuned.failed, qPrintable(tuned.message));
     }
-    QFile events(tuned.runDir + QStringLiteral("/events.jsonl"));
-    QVERIFY(events.open(QIODevice::ReadOnly));
-    QJsonObject baseline;
-    for (const QByteArray &line : events.readAll().split('\n')) {
-        const QJsonObject e = QJsonDocument::fromJson(line).object();
-        if (e.value(QStringLiteral("type")) == QLatin1String("baseline"))
-            baseline = e;
-    }
+    const QJsonObject baseline = lastEvent(tuned.runDir, QStringLiteral("baseline"));
     QVERIFY(!baseline.isEmpty());
 
     torch::set_num_threads(1);
@@ -517,14 +525,7 @@ void TestDistributed::torchrunStartsTheCli()
     QVERIFY2(torchrun.exitCode() == 0, qPrintable(out));
     const QString runDir = m_dir.filePath(QStringLiteral("runs/") + name);
     QCOMPARE(csvRowsWithoutTime(runDir).size(), 2); // header and epoch 1
-    QFile events(runDir + QStringLiteral("/events.jsonl"));
-    QVERIFY(events.open(QIODevice::ReadOnly));
-    QJsonObject start;
-    for (const QByteArray &line : events.readAll().split('\n')) {
-        const QJsonObject e = QJsonDocument::fromJson(line).object();
-        if (e.value(QStringLiteral("type")) == QLatin1String("run_start"))
-            start = e;
-    }
+    const QJsonObject start = lastEvent(runDir, QStringLiteral("run_start"));
     QCOMPARE(start.value(QStringLiteral("world_size")).toInt(), 2);
     QCOMPARE(start.value(QStringLiteral("launcher")).toString(),
              standalone ? QStringLiteral("torchrun, store on rank 0")
