@@ -8,7 +8,24 @@
 #include <QJsonDocument>
 #include <QTextStream>
 
+#include <sys/stat.h>
+
+#include <utility>
+
 namespace yolodeck {
+
+namespace {
+
+// A crash or a short write can leave events.jsonl ending in half a line.
+bool endsMidLine(const QString &path)
+{
+    QFile file(path);
+    char last = '\n';
+    return file.open(QIODevice::ReadOnly) && file.size() > 0 && file.seek(file.size() - 1) &&
+           file.getChar(&last) && last != '\n';
+}
+
+} // namespace
 
 RunLog::RunLog(QString runDir)
     : m_runDir(std::move(runDir))
@@ -71,10 +88,53 @@ void RunLog::appendEvent(const QString &type, QJsonObject fields)
     fields.insert(QStringLiteral("wall"), QDateTime::currentMSecsSinceEpoch() / 1000.0);
     const QByteArray line = QJsonDocument(fields).toJson(QJsonDocument::Compact) + '\n';
     std::lock_guard<std::mutex> lock(m_eventsMutex);
-    if (!m_events.isOpen() && !m_events.open(QIODevice::WriteOnly | QIODevice::Append))
-        return; // the log is a convenience: a full disk must not stop training
-    m_events.write(line);
-    m_events.flush();
+    struct stat st;
+    if (m_events.isOpen() && fstat(m_events.handle(), &st) == 0 && st.st_nlink == 0)
+        m_events.close(); // deleted under us: lines written now would be lost with the inode
+    const bool opening = !m_events.isOpen();
+    bool ok = !opening || m_events.open(QIODevice::WriteOnly | QIODevice::Append);
+    if (!ok && !QFileInfo::exists(m_runDir) && QDir().mkpath(m_runDir)) {
+        // The run folder was deleted: this line is the first in it again (restoreFolders says so).
+        m_recreated = m_runDir;
+        ok = m_events.open(QIODevice::WriteOnly | QIODevice::Append);
+    }
+    // Never glue a line to a torn one: both would be lost to a JSON reader.
+    if (ok && opening && endsMidLine(eventsPath()) && m_events.write("\n", 1) != 1) {
+        ok = false;
+        m_events.close();
+    }
+    if (ok) {
+        ok = m_events.write(line) == line.size() && m_events.flush();
+        if (!ok)
+            m_events.close(); // a short write: the next line starts on a fresh handle
+    }
+    // The log is a convenience: a full disk must not stop training. The first failure of a
+    // stretch is kept for the trainer to report.
+    if (!ok && !m_eventsFailing)
+        m_eventsError = m_events.errorString();
+    m_eventsFailing = !ok;
+}
+
+QString RunLog::takeEventsError()
+{
+    std::lock_guard<std::mutex> lock(m_eventsMutex);
+    return std::exchange(m_eventsError, QString());
+}
+
+QStringList RunLog::restoreFolders()
+{
+    QStringList missing;
+    {
+        std::lock_guard<std::mutex> lock(m_eventsMutex);
+        if (!m_recreated.isEmpty())
+            missing << std::exchange(m_recreated, QString());
+    }
+    for (const QString &dir : {m_runDir, weightsDir()})
+        if (!QFileInfo::exists(dir) && !missing.contains(dir))
+            missing << dir;
+    if (missing.isEmpty() || !QDir().mkpath(weightsDir()))
+        return {};
+    return missing;
 }
 
 Result<History> RunLog::readResults(const QString &csvPath)

@@ -31,8 +31,15 @@ public:
 
     Status writeArgs(const QString &yaml);
     Status writeResults(const History &history);
-    // One JSON object per line: {"type": type, "wall": unix seconds, ...fields}.
+    // One JSON object per line: {"type": type, "wall": unix seconds, ...fields}. A failed
+    // write does not stop training: its reason is kept for takeEventsError(). When events.jsonl
+    // was deleted while open, it is created again.
     void appendEvent(const QString &type, QJsonObject fields);
+    // The reason the last append failed, once; empty when appends work.
+    QString takeEventsError();
+    // The run folder and weights/ deleted during the run are created again: returns those that
+    // were missing (empty when both exist or cannot be created; saving then reports why).
+    QStringList restoreFolders();
 
     static Result<History> readResults(const QString &csvPath);
 
@@ -40,6 +47,9 @@ private:
     QString m_runDir;
     std::mutex m_eventsMutex; // events come from the training thread and the checkpoint writer
     QFile m_events;
+    QString m_eventsError;
+    bool m_eventsFailing = false;
+    QString m_recreated; // the run folder, when appendEvent had to create it again
 };
 
 } // namespace yolodeck

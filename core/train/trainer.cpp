@@ -16,6 +16,7 @@
 #include "core/model/yolomodel.h"
 #include "core/runlog/runlog.h"
 #include "core/runlog/tfeventswriter.h"
+#include "core/runlog/writefaults.h"
 #include "core/train/autocastscope.h"
 #include "core/train/gradscaler.h"
 #include "core/train/lrschedule.h"
@@ -202,6 +203,11 @@ private:
     void openTensorBoard();
     void tensorBoardEpoch(const EpochRecord &record);
     void tensorBoardFailed(const QString &error);
+    // Failed writes in the run folder: reported once per file kind and cause (WriteFaults).
+    void writeFailed(const QString &kind, const QString &path, const QString &message);
+    void writeWorked(const QString &kind);
+    void writeResults();
+    void restoreRunFolders();
 
     TrainingObserver *m_observer = nullptr;
     // The job (DESIGN.md §9): a one-process job unless nproc= or the environment says otherwise.
@@ -263,6 +269,7 @@ private:
     QJsonObject m_lastMetrics;
     double m_lastFitness = 0;
     std::atomic<double> m_lastSaveBlockedMs{0}; // read by the writer's completion handler
+    WriteFaults m_writeFaults;
 };
 
 void Trainer::Impl::say(LogLevel level, const QString &text)
@@ -849,6 +856,7 @@ CheckpointData Trainer::Impl::fullState(int completedEpochs, int batchInEpoch) c
 
 void Trainer::Impl::saveCheckpoint(QStringList fileNames, const CheckpointData &state)
 {
+    restoreRunFolders();
     // Free space first: a periodic epochN.pt is skipped when the disk cannot hold what this save
     // writes (last.pt, and best.pt, are always attempted; each write is atomic, so a failure
     // never harms the previous file).
@@ -955,6 +963,16 @@ void Trainer::Impl::stripFinalCheckpoints()
             say(LogLevel::Warning, full.error());
             continue;
         }
+        const int epoch = full.value().meta.value(QStringLiteral("epoch")).toInt();
+        if (name == QLatin1String("last.pt") && epoch != int(m_history.size())) {
+            // The last saves failed: this file is an older epoch's full state, worth keeping.
+            say(LogLevel::Warning,
+                QStringLiteral("%1 is still epoch %2 (later saves failed): left as a full, "
+                               "resumable checkpoint")
+                    .arg(path)
+                    .arg(epoch));
+            continue;
+        }
         CheckpointData weights;
         weights.meta = full.value().meta;
         weights.meta.insert(QStringLiteral("kind"), QStringLiteral("weights"));
@@ -967,7 +985,7 @@ void Trainer::Impl::stripFinalCheckpoints()
         }
         const Status saved = saveCheckpointAtomically(path, weights);
         if (!saved)
-            say(LogLevel::Warning, saved.error());
+            writeFailed(QStringLiteral("checkpoint"), path, saved.error());
     }
 }
 
@@ -977,7 +995,7 @@ void Trainer::Impl::setUpRunLog(const QString &runDir)
     m_writer = std::make_unique<CheckpointWriter>();
     m_writer->setErrorHandler([this](const QString &path, const QString &message) {
         // Earlier checkpoints are untouched by a failed write (atomic rename): training goes on.
-        say(LogLevel::Error, QStringLiteral("checkpoint not saved: %1: %2").arg(path, message));
+        writeFailed(QStringLiteral("checkpoint"), path, message);
         if (m_observer) {
             CheckpointSaved saved;
             saved.path = path;
@@ -987,6 +1005,7 @@ void Trainer::Impl::setUpRunLog(const QString &runDir)
         }
     });
     m_writer->setCompletionHandler([this](const QString &path, double ms) {
+        writeWorked(QStringLiteral("checkpoint"));
         Result<QJsonObject> meta = readCheckpointMeta(path);
         CheckpointSaved saved;
         saved.path = path;
@@ -1293,6 +1312,67 @@ void Trainer::Impl::tensorBoardEpoch(const EpochRecord &record)
         tensorBoardFailed(flushed.error());
 }
 
+void Trainer::Impl::writeFailed(const QString &kind, const QString &path, const QString &message)
+{
+    // The writers' messages start with the path; the cause alone decides what is a repeat.
+    QString reason = message;
+    if (reason.startsWith(path + QStringLiteral(": ")))
+        reason = reason.mid(path.size() + 2);
+    const QString text = m_writeFaults.failed(kind, path, reason);
+    if (!text.isEmpty())
+        say(LogLevel::Error, text);
+}
+
+void Trainer::Impl::writeWorked(const QString &kind)
+{
+    const QString text = m_writeFaults.succeeded(kind);
+    if (!text.isEmpty())
+        say(LogLevel::Info, text);
+}
+
+void Trainer::Impl::writeResults()
+{
+    if (!m_log)
+        return;
+    const Status written = m_log->writeResults(m_history);
+    if (written)
+        writeWorked(QStringLiteral("results.csv"));
+    else
+        writeFailed(QStringLiteral("results.csv"), m_log->resultsPath(), written.error());
+    const QString eventsError = m_log->takeEventsError();
+    if (!eventsError.isEmpty())
+        writeFailed(QStringLiteral("events.jsonl"), m_log->eventsPath(), eventsError);
+}
+
+// The run folder (or weights/) deleted during the run: created again, with args.yaml and
+// results.csv rewritten from memory, so that the run goes on saving where the user expects it.
+void Trainer::Impl::restoreRunFolders()
+{
+    if (!m_log)
+        return;
+    const QStringList restored = m_log->restoreFolders();
+    if (restored.isEmpty())
+        return;
+    say(LogLevel::Warning,
+        QStringLiteral("%1 was deleted during the run: created again, with args.yaml and "
+                       "results.csv rewritten; files saved there before are gone")
+            .arg(restored.front()));
+    const Status argsWritten = m_log->writeArgs(cfg.toYaml());
+    if (!argsWritten)
+        writeFailed(QStringLiteral("args.yaml"), m_log->runDir() + QStringLiteral("/args.yaml"),
+                    argsWritten.error());
+    if (m_tensorboard && !QFileInfo::exists(m_tensorboard->path())) {
+        // A fresh TensorBoard file holds the epochs so far, as a branch's does.
+        m_tensorboard.reset();
+        Result<std::unique_ptr<TfEventsWriter>> created = TfEventsWriter::create(m_log->runDir());
+        if (!created)
+            return tensorBoardFailed(created.error());
+        m_tensorboard = created.take();
+        for (const EpochRecord &r : m_history)
+            tensorBoardEpoch(r);
+    }
+}
+
 // A failing TensorBoard file is reported once and dropped; training and every other file go on.
 void Trainer::Impl::tensorBoardFailed(const QString &error)
 {
@@ -1390,7 +1470,7 @@ RunFinished Trainer::Impl::runUnchecked()
         const Status argsWritten = m_log->writeArgs(cfg.toYaml());
         if (!argsWritten)
             return fail(argsWritten.error());
-        m_log->writeResults(m_history);
+        writeResults();
     }
 
     RunStarted started;
@@ -1708,8 +1788,8 @@ RunFinished Trainer::Impl::runUnchecked()
         m_trainSeconds += val.seconds;
         record.time = m_trainSeconds;
         m_history.push_back(record);
-        if (m_log)
-            m_log->writeResults(m_history);
+        restoreRunFolders();
+        writeResults();
 
         const bool isBest =
             m_history.size() == 1 || m_bestEpoch == 0 || record.fitness > m_bestFitness;
@@ -1810,6 +1890,8 @@ RunFinished Trainer::Impl::runUnchecked()
                            .arg(m_log->runDir());
     }
     m_tensorboard.reset();
+    for (const QString &line : m_writeFaults.summary())
+        say(LogLevel::Warning, line);
     if (m_log)
         m_log->appendEvent(QStringLiteral("run_end"),
                            {{QStringLiteral("epochs_done"), done.epochsDone},
