@@ -90,8 +90,9 @@ QString RehearsalReport::toText() const
         out += QStringLiteral("  ok  %1\n").arg(c);
     for (const QString &w : plan.warnings)
         out += QStringLiteral("  !!  %1\n").arg(w);
-    out += QStringLiteral("Rehearsed %1 batch(es)%2 in a scratch folder (removed)\n")
+    out += QStringLiteral("Rehearsed %1 %2%3 in a scratch folder (removed)\n")
                .arg(batches)
+               .arg(batches == 1 ? QStringLiteral("batch") : QStringLiteral("batches"))
                .arg(cancelled ? QStringLiteral(" before Cancel") : QString());
     out += QStringLiteral("  %1 s per batch, %2 images/s, %3% of each step waiting for data\n")
                .arg(secondsPerBatch, 0, 'f', 3)
@@ -223,8 +224,10 @@ RehearsalReport rehearse(const RehearsalOptions &o)
                 .arg(r.plan.exact ? QStringLiteral("exact") : QStringLiteral("NOT exact"));
     else if (r.firstDifferent < 0)
         r.verdict =
-            QStringLiteral("exact: the first %1 batch(es) match the original run bit for bit")
-                .arg(r.compared);
+            r.compared == 1
+                ? QStringLiteral("exact: the first batch matches the original run bit for bit")
+                : QStringLiteral("exact: the first %1 batches match the original run bit for bit")
+                      .arg(r.compared);
     else
         r.verdict = QStringLiteral("NOT exact: %1 (batch %2 of %3 compared); likely cause: %4")
                         .arg(r.difference)

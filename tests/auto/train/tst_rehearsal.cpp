@@ -64,7 +64,7 @@ void TestRehearsal::rehearsalOfAnEpochThatWentOnIsExact()
     QCOMPARE(r.compared, 4);
     QCOMPARE(r.firstDifferent, -1);
     QCOMPARE(r.verdict,
-             QStringLiteral("exact: the first 4 batch(es) match the original run bit for bit"));
+             QStringLiteral("exact: the first 4 batches match the original run bit for bit"));
     QVERIFY(r.secondsPerBatch > 0 && r.imagesPerSecond > 0 && r.peakRssMb > 0);
     QCOMPARE(r.steps.front().epoch, 2);
     QCOMPARE(r.steps.front().batch, 1);
