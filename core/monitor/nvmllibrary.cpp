@@ -26,6 +26,17 @@ struct nvmlMemory_t
     unsigned long long free;
     unsigned long long used;
 };
+// nvmlProcessInfo_t of the _v2 and _v3 process queries (the _v1 one lacked the last two fields).
+struct nvmlProcessInfo_t
+{
+    unsigned int pid;
+    unsigned long long usedGpuMemory;
+    unsigned int gpuInstanceId;
+    unsigned int computeInstanceId;
+};
+constexpr nvmlReturn_t NVML_ERROR_INSUFFICIENT_SIZE = 7;
+// usedGpuMemory when the driver cannot tell (Windows WDDM, some vGPUs).
+constexpr unsigned long long NVML_VALUE_NOT_AVAILABLE = ~0ull;
 
 } // namespace
 
@@ -41,6 +52,9 @@ struct NvmlLibrary::Api
     nvmlReturn_t (*getTemperature)(nvmlDevice_t, unsigned int, unsigned int *) = nullptr;
     nvmlReturn_t (*getPowerUsage)(nvmlDevice_t, unsigned int *) = nullptr;
     nvmlReturn_t (*getEnforcedPowerLimit)(nvmlDevice_t, unsigned int *) = nullptr;
+    // Optional: drivers before 470 lack both versions; then no per-process figure.
+    nvmlReturn_t (*getComputeProcesses)(nvmlDevice_t, unsigned int *,
+                                        nvmlProcessInfo_t *) = nullptr;
 };
 
 QString NvmlLibrary::defaultLibraryPath()
@@ -80,6 +94,13 @@ NvmlLibrary::NvmlLibrary(const QString &libraryPath)
     resolve(api->getTemperature, "nvmlDeviceGetTemperature");
     resolve(api->getPowerUsage, "nvmlDeviceGetPowerUsage");
     resolve(api->getEnforcedPowerLimit, "nvmlDeviceGetEnforcedPowerLimit");
+    // Optional symbols do not make the library unusable.
+    for (const char *name :
+         {"nvmlDeviceGetComputeRunningProcesses_v3", "nvmlDeviceGetComputeRunningProcesses_v2"}) {
+        if (!api->getComputeProcesses)
+            api->getComputeProcesses =
+                reinterpret_cast<decltype(api->getComputeProcesses)>(::dlsym(m_handle, name));
+    }
     if (missing) {
         delete api;
         m_status =
@@ -154,6 +175,37 @@ std::vector<GpuSample> NvmlLibrary::sample() const
         out.push_back(std::move(s));
     }
     return out;
+}
+
+std::optional<qint64> NvmlLibrary::processMemoryBytes(qint64 pid) const
+{
+    if (!m_initialized || !m_api->getComputeProcesses)
+        return std::nullopt;
+    qint64 total = 0;
+    bool seen = false;
+    const int count = deviceCount();
+    for (int i = 0; i < count; ++i) {
+        nvmlDevice_t device = nullptr;
+        if (m_api->getHandleByIndex(unsigned(i), &device) != NVML_SUCCESS)
+            continue;
+        std::vector<nvmlProcessInfo_t> infos(64);
+        unsigned int n = unsigned(infos.size());
+        nvmlReturn_t rc = m_api->getComputeProcesses(device, &n, infos.data());
+        if (rc == NVML_ERROR_INSUFFICIENT_SIZE) { // n now holds the count needed
+            infos.resize(size_t(n) + 16);
+            n = unsigned(infos.size());
+            rc = m_api->getComputeProcesses(device, &n, infos.data());
+        }
+        if (rc != NVML_SUCCESS)
+            continue;
+        for (unsigned int k = 0; k < n && k < infos.size(); ++k) {
+            if (qint64(infos[k].pid) != pid || infos[k].usedGpuMemory == NVML_VALUE_NOT_AVAILABLE)
+                continue;
+            total += qint64(infos[k].usedGpuMemory);
+            seen = true;
+        }
+    }
+    return seen ? std::optional<qint64>(total) : std::nullopt;
 }
 
 } // namespace yolodeck

@@ -4,6 +4,7 @@
 
 #include <QString>
 
+#include <optional>
 #include <vector>
 
 namespace yolodeck {
@@ -36,6 +37,10 @@ public:
     // Reads every GPU. A value whose NVML call fails is left empty; a GPU whose handle cannot be
     // obtained is skipped. Returns nothing when the library is unavailable.
     std::vector<GpuSample> sample() const;
+    // GPU memory that process `pid` holds, summed over every GPU (what nvidia-smi lists for it,
+    // the CUDA context included); nothing when the process holds none, the driver cannot tell,
+    // or the library is unavailable.
+    std::optional<qint64> processMemoryBytes(qint64 pid) const;
 
     static QString defaultLibraryPath();
 

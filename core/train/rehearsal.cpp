@@ -1,5 +1,6 @@
 #include "core/train/rehearsal.h"
 
+#include "core/monitor/nvmllibrary.h"
 #include "core/train/trainer.h"
 
 #include <QDir>
@@ -13,6 +14,7 @@
 #include <map>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 namespace yolodeck {
 
@@ -25,9 +27,14 @@ public:
         : m_trainer(trainer)
         , m_options(o)
     {}
+    void runStarted(const RunStarted &s) override { device = s.device; }
     void batchFinished(const BatchProgress &p) override
     {
         steps.push_back(p);
+        // What nvidia-smi would list for this process, CUDA context included: the figure that
+        // decides whether a batch size fits the card.
+        if (const std::optional<qint64> bytes = m_nvml.processMemoryBytes(qint64(getpid())))
+            gpuPeakBytes = std::max(gpuPeakBytes, *bytes);
         if (m_options.progress)
             m_options.progress(p);
         if ((m_options.cancel && m_options.cancel->load()) ||
@@ -41,10 +48,13 @@ public:
     }
     std::vector<BatchProgress> steps;
     QStringList warnings;
+    QString device;
+    qint64 gpuPeakBytes = -1;
 
 private:
     Trainer &m_trainer;
     const RehearsalOptions &m_options;
+    NvmlLibrary m_nvml; // used on the training thread only, as NVML requires
 };
 
 // (epoch, batch) -> recorded losses, from the run's events.jsonl; later sessions overwrite earlier
@@ -154,6 +164,13 @@ RehearsalReport rehearse(const RehearsalOptions &o)
             return r;
         }
         r.steps = observer.steps;
+        if (observer.gpuPeakBytes >= 0)
+            r.gpuMemory = QStringLiteral("%1 MB peak on the GPU (NVML, CUDA context included)")
+                              .arg(observer.gpuPeakBytes / 1048576);
+        else if (observer.device.startsWith(QLatin1String("cuda")))
+            r.gpuMemory = QStringLiteral("not reported by the driver (%1)").arg(observer.device);
+        else
+            r.gpuMemory = QStringLiteral("n/a (%1)").arg(observer.device.toUpper());
     }
     r.ok = true;
     r.cancelled = o.cancel && o.cancel->load();
@@ -172,9 +189,6 @@ RehearsalReport rehearse(const RehearsalOptions &o)
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     r.peakRssMb = usage.ru_maxrss / 1024.0;
-    r.gpuMemory = plan.config.device.contains(QLatin1String("cuda"))
-                      ? QStringLiteral("see nvidia-smi")
-                      : QStringLiteral("n/a (CPU)");
 
     // Compare with what the run recorded after the checkpoint's position.
     const Recorded recorded = readRecorded(originalRun);

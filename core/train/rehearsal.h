@@ -35,7 +35,7 @@ struct RehearsalReport
     double imagesPerSecond = 0;
     double dataWaitShare = 0; // mean share of the step spent waiting for data
     double peakRssMb = 0;
-    QString gpuMemory;                // "n/a (CPU)" or the CUDA peak
+    QString gpuMemory;                // "n/a (CPU)", or the peak NVML saw for this process
     std::vector<BatchProgress> steps; // the rehearsed batches, losses included
     // Against events.jsonl: batches the run recorded after the checkpoint's position.
     int compared = 0;

@@ -14,4 +14,4 @@ yolodeck_core_folder(train
 )
 target_link_libraries(yolodeck_core_train PUBLIC
     yolodeck_core_data yolodeck_core_model yolodeck_core_eval yolodeck_core_checkpoint
-    yolodeck_core_runlog yolodeck_core_dist yolodeck_core_common)
+    yolodeck_core_runlog yolodeck_core_dist yolodeck_core_monitor yolodeck_core_common)

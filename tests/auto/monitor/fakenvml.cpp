@@ -4,6 +4,8 @@
 //   YOLODECK_FAKE_NVML_INIT_ERROR  nvmlInit_v2 returns this code (e.g. 9: driver not loaded)
 //   YOLODECK_FAKE_NVML_UTIL        utilisation of GPU 0 in percent (default 87)
 //   YOLODECK_FAKE_NVML_MEMORY_USED_MIB  memory used on GPU 0 (default 6144 of 24576 MiB)
+//   YOLODECK_FAKE_NVML_PROCESS_PID  a process that holds 700 MiB on GPU 0 and 300 MiB on GPU 1,
+//                                   beside a second process (pid 1) with 2 GiB on GPU 0
 // It also counts init/shutdown calls so a test can check that the library is shut down.
 
 #include <cstdlib>
@@ -166,6 +168,35 @@ int nvmlDeviceGetEnforcedPowerLimit(void *handle, unsigned int *milliwatts)
     if (!d)
         return kInvalidArgument;
     *milliwatts = d->limitMilliwatts;
+    return kSuccess;
+}
+
+struct FakeProcessInfo
+{
+    unsigned int pid;
+    unsigned long long usedGpuMemory;
+    unsigned int gpuInstanceId;
+    unsigned int computeInstanceId;
+};
+
+int nvmlDeviceGetComputeRunningProcesses_v3(void *handle, unsigned int *count,
+                                            FakeProcessInfo *infos)
+{
+    FakeDevice *d = device(handle);
+    if (!d || !count)
+        return kInvalidArgument;
+    const unsigned int pid = unsigned(envInt("YOLODECK_FAKE_NVML_PROCESS_PID", 0));
+    FakeProcessInfo list[2] = {{1, 2048ull << 20, 0, 0},
+                               {pid, (d == &g_devices[0] ? 700ull : 300ull) << 20, 0, 0}};
+    const unsigned int n = d == &g_devices[0] ? 2 : 1;
+    const FakeProcessInfo *first = d == &g_devices[0] ? list : list + 1;
+    if (*count < n) {
+        *count = n;
+        return 7; // NVML_ERROR_INSUFFICIENT_SIZE
+    }
+    for (unsigned int i = 0; i < n; ++i)
+        infos[i] = first[i];
+    *count = n;
     return kSuccess;
 }
 

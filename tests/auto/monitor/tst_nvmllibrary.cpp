@@ -17,6 +17,21 @@ private Q_SLOTS:
         qunsetenv("YOLODECK_NVML_LIBRARY");
         qunsetenv("YOLODECK_FAKE_NVML_INIT_ERROR");
         qunsetenv("YOLODECK_FAKE_NVML_UTIL");
+        qunsetenv("YOLODECK_FAKE_NVML_PROCESS_PID");
+    }
+
+    // The memory one process holds, summed over the GPUs; another process's is not counted.
+    void processMemoryOverEveryGpu()
+    {
+        qputenv("YOLODECK_NVML_LIBRARY", YOLODECK_FAKE_NVML);
+        qputenv("YOLODECK_FAKE_NVML_PROCESS_PID", "4242");
+        NvmlLibrary nvml;
+        QVERIFY2(nvml.isAvailable(), qPrintable(nvml.statusText()));
+        QCOMPARE(nvml.processMemoryBytes(4242).value_or(-1), 1000ll << 20);
+        QCOMPARE(nvml.processMemoryBytes(1).value_or(-1), 2048ll << 20);
+        QVERIFY(!nvml.processMemoryBytes(99999).has_value());
+        NvmlLibrary missing(QStringLiteral("/nonexistent/libnvidia-ml.so.1"));
+        QVERIFY(!missing.processMemoryBytes(4242).has_value());
     }
 
     void readsBothFakeGpus()

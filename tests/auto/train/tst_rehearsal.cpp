@@ -9,6 +9,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <unistd.h>
+
 using namespace yolodeck;
 
 class TestRehearsal : public QObject
@@ -58,8 +60,14 @@ void TestRehearsal::rehearsalOfAnEpochThatWentOnIsExact()
     RehearsalOptions o;
     o.checkpoint = m_run + QStringLiteral("/weights/epoch1.pt");
     o.batches = 4;
+    // The GPU figure is what NVML lists for this process (a fake driver here: 700 + 300 MiB on
+    // its two boards), sampled while the rehearsal trains.
+    qputenv("YOLODECK_NVML_LIBRARY", YOLODECK_FAKE_NVML);
+    qputenv("YOLODECK_FAKE_NVML_PROCESS_PID", QByteArray::number(qint64(getpid())));
     const RehearsalReport r = rehearse(o);
+    qunsetenv("YOLODECK_NVML_LIBRARY");
     QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.gpuMemory, QStringLiteral("1000 MB peak on the GPU (NVML, CUDA context included)"));
     QCOMPARE(r.batches, 4);
     QCOMPARE(r.compared, 4);
     QCOMPARE(r.firstDifferent, -1);
