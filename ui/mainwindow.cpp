@@ -396,6 +396,7 @@ void MainWindow::showSystemReport()
     if (const Result<TrainConfig> config = m_setup->config()) {
         options.project = config.value().project;
         options.data = config.value().data;
+        options.threads = config.value().threads; // the thread count training would use
     }
     auto dialog = new SystemReportDialog(options, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);

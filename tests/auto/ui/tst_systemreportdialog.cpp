@@ -4,6 +4,7 @@
 #include "ui/doctor/rehearsaldialog.h"
 #include "ui/doctor/systemreportdialog.h"
 #include "ui/mainwindow.h"
+#include "ui/runsetup/runsetuppanel.h"
 #include "ui/resumedialog.h"
 
 #include "windowtesthelpers.h"
@@ -101,11 +102,16 @@ private Q_SLOTS:
                     report = action;
         }
         QVERIFY(report);
+        // The report measures with the run setup's thread count, as training would run.
+        QVERIFY(window.setupPanel()->editorFor(QStringLiteral("threads")));
+        window.setupPanel()->setText(QStringLiteral("threads"), QStringLiteral("1"));
         report->trigger();
         auto dialog = window.findChild<SystemReportDialog *>();
         QVERIFY(dialog);
         QVERIFY(dialog->isVisible());
         QTRY_VERIFY_WITH_TIMEOUT(dialog->isFinished(), 60000);
+        QVERIFY2(dialog->reportText().contains(QStringLiteral("(threads=1)")),
+                 qPrintable(dialog->reportText()));
         dialog->close(); // deletes itself
         QTRY_VERIFY(!window.findChild<SystemReportDialog *>());
     }
