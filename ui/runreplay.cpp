@@ -95,7 +95,9 @@ RunReplay loadRunReplay(const QString &path)
                                           : 0.0);
                     // What the interrupted session did after that point was replaced.
                     auto later = [&](const BatchProgress &b) {
-                        return b.epoch - 1 + double(b.batch) / qMax(1, b.batches) > at + 1e-9;
+                        // In double: epoch - 1 overflows int for a damaged event's INT_MIN.
+                        return double(b.epoch) - 1 + double(b.batch) / qMax(1, b.batches) >
+                               at + 1e-9;
                     };
                     replay.batches.erase(
                         std::remove_if(replay.batches.begin(), replay.batches.end(), later),
@@ -111,7 +113,8 @@ RunReplay loadRunReplay(const QString &path)
                 b.epoch = e.value(QStringLiteral("epoch")).toInt();
                 b.batch = e.value(QStringLiteral("batch")).toInt();
                 b.batches = e.value(QStringLiteral("batches")).toInt();
-                b.globalStep = qint64(e.value(QStringLiteral("step")).toDouble());
+                // 0 (unknown) unless a whole number that fits: converting 1e300 is undefined.
+                b.globalStep = e.value(QStringLiteral("step")).toInteger();
                 b.loss = triple(e.value(QStringLiteral("loss")));
                 b.lr = triple(e.value(QStringLiteral("lr")));
                 b.imagesPerSecond = e.value(QStringLiteral("ips")).toDouble();

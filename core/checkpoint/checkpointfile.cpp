@@ -1,5 +1,6 @@
 #include "core/checkpoint/checkpointfile.h"
 
+#include "core/interop/picklereader.h"
 #include "core/interop/ultralyticscheckpoint.h"
 
 #include "core/common/textutil.h"
@@ -8,12 +9,15 @@
 #include <torch/csrc/jit/serialization/export.h>
 #include <torch/csrc/jit/serialization/import.h>
 
+#include <caffe2/serialize/inline_container.h>
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QSet>
 
 #include <atomic>
 #include <cerrno>
@@ -99,6 +103,48 @@ QJsonObject manifestEntry(const torch::Tensor &compactTensor)
         {QStringLiteral("dtype"), QLatin1String(c10::toString(compactTensor.scalar_type()))},
         {QStringLiteral("shape"), shape},
         {QStringLiteral("crc32"), qint64(crc)}};
+}
+
+// LibTorch compiles an archive's code/ records and unpickles its pickles when it loads one, and
+// fuzzing found altered class source that crashes its parser (SEGV in ScriptTypeParser). A YoloDeck
+// checkpoint holds one fixed class, so other code is refused before LibTorch reads it, and every
+// pickle is first parsed by YoloDeck's own bounded, non-executing reader. Returns the problem, or
+// an empty string.
+QString unexpectedArchiveContent(caffe2::serialize::PyTorchStreamReader &reader)
+{
+    static const QSet<QByteArray> allowedLines{
+        "class Checkpoint(Module):", "__parameters__ = []",
+        "__buffers__ = []",          "tensors : Dict[str, Tensor]",
+        "training : bool",           "_is_full_backward_hook : Optional[bool]"};
+    const std::string source = "code/__torch__/yolodeck.py";
+    bool hasSource = false;
+    for (const std::string &name : reader.getAllRecords()) {
+        const bool pickle =
+            name == "data.pkl" || name == "constants.pkl" || name == source + ".debug_pkl";
+        if (name.rfind("code/", 0) != 0 && !pickle)
+            continue;
+        if (name.rfind("code/", 0) == 0 && name != source && name != source + ".debug_pkl")
+            return QStringLiteral(
+                       "unexpected TorchScript code %1 (not a checkpoint YoloDeck wrote)")
+                .arg(QString::fromStdString(name));
+        at::DataPtr data;
+        size_t size = 0;
+        std::tie(data, size) = reader.getRecord(name);
+        const std::string_view bytes(static_cast<const char *>(data.get()), size);
+        if (pickle) {
+            const Result<pickle::Document> parsed = pickle::parse(bytes);
+            if (!parsed)
+                return QStringLiteral("damaged record %1: %2")
+                    .arg(QString::fromStdString(name), parsed.error());
+            continue;
+        }
+        hasSource = true;
+        for (const QByteArray &line : QByteArray(bytes.data(), qsizetype(bytes.size())).split('\n'))
+            if (!line.trimmed().isEmpty() && !allowedLines.contains(line.trimmed()))
+                return QStringLiteral("altered TorchScript code in %1: \"%2\"")
+                    .arg(QString::fromStdString(name), QString::fromUtf8(line.trimmed().left(80)));
+    }
+    return hasSource ? QString() : QStringLiteral("damaged checkpoint: its class code is missing");
 }
 
 } // namespace
@@ -198,6 +244,10 @@ Result<CheckpointData> loadCheckpoint(const QString &path)
     CheckpointData data;
     data.meta = meta.take();
     try {
+        caffe2::serialize::PyTorchStreamReader reader(QFile::encodeName(path).toStdString());
+        const QString unexpected = unexpectedArchiveContent(reader);
+        if (!unexpected.isEmpty())
+            return Result<CheckpointData>::fail(fileError(path, unexpected));
         torch::jit::ExtraFilesMap extra{{"tensors.json", ""}};
         torch::jit::Module module = torch::jit::load(QFile::encodeName(path).toStdString(),
                                                      torch::Device(torch::kCPU), extra);

@@ -79,6 +79,10 @@ Result<QStringList> readSplit(const YAML::Node &doc, const char *key, bool requi
     return Result<QStringList>::ok(resolved);
 }
 
+// Far above any detection dataset (LVIS has 1,203 classes). Without a bound, a typo such as
+// `nc: 100000000` with no names would make the reader invent a hundred million class names.
+constexpr int kMaxClasses = 100000;
+
 Result<QStringList> readNames(const YAML::Node &doc, const QString &yamlPath)
 {
     using R = Result<QStringList>;
@@ -95,6 +99,12 @@ Result<QStringList> readNames(const YAML::Node &doc, const QString &yamlPath)
         if (declared <= 0)
             return R::fail(
                 QStringLiteral("%1: 'nc' must be positive, got %2").arg(yamlPath).arg(declared));
+        if (declared > kMaxClasses)
+            return R::fail(QStringLiteral("%1: 'nc' is %2, more classes than YoloDeck trains (at "
+                                          "most %3)")
+                               .arg(yamlPath)
+                               .arg(declared)
+                               .arg(kMaxClasses));
     }
 
     QStringList out;

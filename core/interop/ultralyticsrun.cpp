@@ -44,6 +44,9 @@ QString rowProblem(const QStringList &header, const QString &line)
         if (!ok)
             return QStringLiteral("'%1' in column %2 is not a number").arg(cells[i], header[i]);
     }
+    const int epochColumn = header.indexOf(QStringLiteral("epoch"));
+    if (epochColumn >= 0 && !(cells[epochColumn].toDouble() <= std::numeric_limits<int>::max()))
+        return QStringLiteral("epoch %1 is out of range").arg(cells[epochColumn]);
     return QStringLiteral("epoch must be 1 or more");
 }
 

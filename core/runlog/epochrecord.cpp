@@ -4,6 +4,7 @@
 
 #include <QtNumeric>
 
+#include <limits>
 #include <optional>
 
 namespace yolodeck {
@@ -85,9 +86,13 @@ std::optional<EpochRecord> EpochRecord::fromCsvRow(const QStringList &header, co
         if (!ok)
             return std::nullopt;
         const QString name = header[i].trimmed();
-        if (name == QLatin1String("epoch"))
+        if (name == QLatin1String("epoch")) {
+            // Converting a double outside int's range (or NaN) to int is undefined: such a row is
+            // malformed.
+            if (!(v >= std::numeric_limits<int>::min() && v <= std::numeric_limits<int>::max()))
+                return std::nullopt;
             r.epoch = int(v);
-        else if (name == QLatin1String("time"))
+        } else if (name == QLatin1String("time"))
             r.time = v;
         for (const Column &c : columns()) {
             if (name == QLatin1String(c.name))
