@@ -40,8 +40,13 @@ QString precheck(const QString &path)
     const QFileInfo info(path);
     if (!info.exists())
         return QStringLiteral("no such file");
-    if (info.isDir())
+    if (info.isDir()) {
+        const QString last = QDir(path).filePath(QStringLiteral("weights/last.pt"));
+        if (QFileInfo(last).isFile())
+            return QStringLiteral("a run folder, not a checkpoint file (its newest state is %1)")
+                .arg(QDir::toNativeSeparators(last));
         return QStringLiteral("a folder, not a checkpoint file");
+    }
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         return QStringLiteral("cannot open (%1)").arg(file.errorString());

@@ -43,8 +43,14 @@ cv::Mat loadImage(const QString &path, QString *error)
         // orientation, expand gray, drop alpha and reduce 16-bit to 8-bit in the decoder itself.
         image = cv::imread(QFile::encodeName(path).toStdString(), cv::IMREAD_COLOR);
     } catch (const cv::Exception &e) {
+        // OpenCV refuses a header that declares more than CV_IO_MAX_IMAGE_PIXELS (2^30) pixels or
+        // 2^20 per side before allocating; its e.msg is a multi-line assertion with source lines.
+        if (e.err.find("CV_IO_MAX_IMAGE") != std::string::npos)
+            return fail(QStringLiteral("image %1 declares a size larger than OpenCV decodes (at "
+                                       "most 2^30 pixels, 2^20 per side): damaged or not a photo")
+                            .arg(path));
         return fail(
-            QStringLiteral("cannot decode image %1: %2").arg(path, QString::fromStdString(e.msg)));
+            QStringLiteral("cannot decode image %1: %2").arg(path, QString::fromStdString(e.err)));
     }
     if (image.empty())
         return fail(
