@@ -17,10 +17,12 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSet>
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <exception>
 
@@ -219,6 +221,29 @@ Status saveCheckpointAtomically(const QString &path, const CheckpointData &data)
     // Makes the rename itself durable; the new file is complete whether or not this succeeds.
     syncDirectory(target.absolutePath());
     return okStatus();
+}
+
+RemovedTemporaries removeStaleTemporaries(const QString &dir)
+{
+    // ".<name>.tmp-<pid>-<n>", as saveCheckpointAtomically names them.
+    static const QRegularExpression temporary(QStringLiteral("^\\..+\\.tmp-(\\d+)-\\d+$"));
+    RemovedTemporaries removed;
+    const QFileInfoList files = QDir(dir).entryInfoList(QDir::Files | QDir::Hidden);
+    for (const QFileInfo &file : files) {
+        const QRegularExpressionMatch m = temporary.match(file.fileName());
+        if (!m.hasMatch())
+            continue;
+        const pid_t pid = pid_t(m.captured(1).toLongLong());
+        // A live process (ours, or one we may not signal) may still be writing it.
+        if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno == EPERM)
+            continue;
+        const qint64 size = file.size();
+        if (QFile::remove(file.filePath())) {
+            removed.names << file.fileName();
+            removed.bytes += size;
+        }
+    }
+    return removed;
 }
 
 Result<CheckpointData> loadCheckpoint(const QString &path)

@@ -7,6 +7,7 @@
 
 #include <QJsonObject>
 #include <QString>
+#include <QStringList>
 
 #include <map>
 #include <string>
@@ -48,6 +49,16 @@ struct CheckpointData
 // path, and the folder is fsynced. On failure the temporary file is removed, the previous file is
 // untouched, and the message names the file and the reason. Tensors on any device are accepted.
 Status saveCheckpointAtomically(const QString &path, const CheckpointData &data);
+
+// The temporary files of saveCheckpointAtomically that a process killed mid-save left in dir
+// (their pid no longer runs on this machine) are removed: a crash during an x-scale save would
+// otherwise leave hundreds of megabytes behind, hidden. Returns the names removed and their size.
+struct RemovedTemporaries
+{
+    QStringList names;
+    qint64 bytes = 0;
+};
+RemovedTemporaries removeStaleTemporaries(const QString &dir);
 
 // Loads a checkpoint; tensors are mapped to the CPU. Never throws: an empty, truncated, foreign,
 // damaged or newer-format file gives a one-line message naming the file and the problem.

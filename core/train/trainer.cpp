@@ -1424,8 +1424,16 @@ RunFinished Trainer::Impl::runUnchecked()
             return fail(created.error());
         runDir = created.value();
     }
-    if (lead())
+    if (lead()) {
         setUpRunLog(runDir);
+        const RemovedTemporaries stale = removeStaleTemporaries(m_log->weightsDir());
+        if (!stale.names.isEmpty())
+            say(LogLevel::Info, QStringLiteral("Removed %1 partial checkpoint file(s), %2 MB, left "
+                                               "in %3 by a process stopped while saving")
+                                    .arg(stale.names.size())
+                                    .arg(stale.bytes / 1048576.0, 0, 'f', 1)
+                                    .arg(m_log->weightsDir()));
+    }
 
     m_epochs = cfg.epochs;
     if (!setUp(&error))

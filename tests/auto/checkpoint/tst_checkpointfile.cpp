@@ -161,6 +161,7 @@ private Q_SLOTS:
     void failedSaveKeepsPreviousFile_data();
     void failedSaveKeepsPreviousFile();
     void hashCoversValuesAndPrefix();
+    void staleTemporariesOfDeadProcessesAreRemoved();
 
 private:
     QTemporaryDir m_dir;
@@ -385,6 +386,29 @@ void TestCheckpointFile::failedSaveKeepsPreviousFile()
     const QStringList left =
         QDir(dir.path()).entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot);
     QCOMPARE(left, QStringList{QStringLiteral("last.pt")});
+}
+
+// A process killed mid-save leaves its hidden temporary file; the next run removes it, but never
+// one that a live process (this one here) may still be writing, nor any other file.
+void TestCheckpointFile::staleTemporariesOfDeadProcessesAreRemoved()
+{
+    QTemporaryDir dir;
+    QProcess finished;
+    finished.start(QStringLiteral("true"), {});
+    QVERIFY(finished.waitForFinished());
+    const qint64 deadPid = finished.processId() > 0 ? finished.processId() : 999999;
+    const QString dead = QStringLiteral(".last.pt.tmp-%1-7").arg(deadPid);
+    const QString live =
+        QStringLiteral(".best.pt.tmp-%1-1").arg(QCoreApplication::applicationPid());
+    for (const QString &name : {dead, live, QStringLiteral("last.pt"), QStringLiteral(".keep")})
+        writeBytes(dir.filePath(name), QByteArray(1000, 'x'));
+    const RemovedTemporaries removed = removeStaleTemporaries(dir.path());
+    QCOMPARE(removed.names, QStringList{dead});
+    QCOMPARE(removed.bytes, qint64(1000));
+    QCOMPARE(
+        QDir(dir.path()).entryList(QDir::Files | QDir::Hidden, QDir::Name),
+        (QStringList{QStringLiteral(".best.pt.tmp-%1-1").arg(QCoreApplication::applicationPid()),
+                     QStringLiteral(".keep"), QStringLiteral("last.pt")}));
 }
 
 void TestCheckpointFile::hashCoversValuesAndPrefix()
