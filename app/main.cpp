@@ -3,7 +3,9 @@
 // main window.
 
 #include "core/dist/locallauncher.h"
+#include "core/train/trainconfig.h"
 #include "ui/mainwindow.h"
+#include "ui/runsetup/runsetuppanel.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -11,6 +13,8 @@
 #include <QLocale>
 #include <QSettings>
 #include <QTranslator>
+
+#include <cstdio>
 
 #include "version.h"
 
@@ -38,12 +42,20 @@ int main(int argc, char *argv[])
         QStringLiteral("lang"),
         QApplication::translate("main", "User interface language (en, zh_CN)."),
         QApplication::translate("main", "language"));
+    // Starts a chosen run without a click: scripts (the kill trials, the soak) drive the window
+    // through it, offscreen.
+    const QCommandLineOption train(
+        QStringLiteral("train"),
+        QApplication::translate("main", "Start training at once. The arguments are training keys "
+                                        "(key=value, as for yolodeck-cli train) put into the run "
+                                        "setup; the other keys keep their values."));
     parser.addOption(demo);
     parser.addOption(language);
+    parser.addOption(train);
     parser.addPositionalArgument(
         QStringLiteral("path"),
-        QApplication::translate(
-            "main", "A run folder to open, a checkpoint (.pt) to resume, or two to compare."),
+        QApplication::translate("main", "A run folder to open, a checkpoint (.pt) to resume, or "
+                                        "two to compare; with --train, key=value words."),
         QStringLiteral("[path [path]]"));
     parser.process(app);
 
@@ -68,6 +80,29 @@ int main(int argc, char *argv[])
     else
         window.show();
     const QStringList paths = parser.positionalArguments();
+    if (parser.isSet(train)) {
+        // The keys are checked as yolodeck-cli checks them, so a mistyped key or a bad value is an
+        // error that names it, before anything is put into the setup.
+        const auto fail = [](const QString &message) {
+            std::fprintf(stderr, "yolodeck: %s\n", qPrintable(message));
+            return 2;
+        };
+        if (const auto checked = yolodeck::TrainConfig::fromArguments(paths); !checked)
+            return fail(checked.error());
+        yolodeck::RunSetupPanel *setup = window.setupPanel();
+        for (const QString &word : paths) {
+            const QString key = word.section(QLatin1Char('='), 0, 0).trimmed();
+            if (!setup->editorFor(key))
+                return fail(
+                    QApplication::translate("main", "'%1' cannot be set in the window").arg(key));
+            setup->setText(key, word.section(QLatin1Char('='), 1));
+        }
+        // The setup's own checks (the dataset exists, the batch splits over the processes).
+        if (const auto config = setup->config(); !config)
+            return fail(config.error());
+        window.start();
+        return app.exec();
+    }
     const auto isCheckpoint = [](const QString &p) {
         return p.endsWith(QLatin1String(".pt"), Qt::CaseInsensitive);
     };

@@ -48,6 +48,7 @@ public:
     ~MainWindow() override;
 
     static bool hasSavedGeometry();
+    void start();     // the Start action: trains with the setup as it is (also yolodeck --train)
     void startDemo(); // --demo: the generated dataset, the tiny model, started at once
     void openRun(const QString &path);
     void openCheckpoint(const QString &path); // the resume confirmation for a .pt
@@ -79,7 +80,6 @@ private:
     void rememberRun(const QString &runDir);
     void rebuildRecentRunsMenu();
 
-    void start();
     void onStateChanged(TrainingController::State state);
     void onRunStarted(const RunStarted &started);
     void onBatchFinished(const BatchProgress &progress);
