@@ -66,6 +66,7 @@ export TMPDIR="$PWD/$WORK/tmp" # the drivers' scratch files
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export QT_QPA_PLATFORM=offscreen OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=1
 failed=0
+total=0
 for name in $FUZZERS; do
     dir="$WORK/$name"
     rm -rf "$dir"
@@ -76,6 +77,9 @@ for name in $FUZZERS; do
     options=(-max_total_time="$SECONDS_PER_DRIVER" -max_len="$(max_len "$name")" -timeout=10
              -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$dir/")
     [ -f "tests/fuzz/dict/$name.dict" ] && options+=(-dict="tests/fuzz/dict/$name.dict")
+    # FUZZ_SEED fixes libFuzzer's random choices (CI: the same inputs on every run, within the
+    # time it gets); unset, every run explores differently.
+    [ -n "${FUZZ_SEED:-}" ] && options+=(-seed="$FUZZ_SEED")
     export ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=$(detect_leaks "$name"):halt_on_error=1"
     status=0
     "$BUILD/tests/fuzz/fuzz_$name" "${options[@]}" "$dir/corpus" >"$dir/log" 2>&1 || status=$?
@@ -86,10 +90,12 @@ for name in $FUZZERS; do
         -o -name 'oom-*' \))
     if [ "$status" -eq 0 ] && [ -z "$artifacts" ]; then
         echo "fuzz_$name: ${execs:-?} execs in ${seconds:-?} s, $inputs inputs, no crash"
+        total=$((total + ${execs:-0}))
     else
         failed=1
         grep -E '^==[0-9]+==ERROR|^SUMMARY|broken promise|runtime error|^    #[0-9]+ ' "$dir/log" | head -n 30 || true
         echo "fuzz_$name: FAILED (exit $status) after ${execs:-?} execs; input: ${artifacts:-none written}; log: $dir/log"
     fi
 done
+echo "fuzz: $total executions over $(echo $FUZZERS | wc -w) drivers, $SECONDS_PER_DRIVER s each"
 exit $failed

@@ -21,6 +21,8 @@ PACKAGES=(
   xvfb xauth imagemagick python3 python3-torch python3-numpy
   # Tests: an independent reader of TensorBoard files (CRC-32C framing, protobuf fields)
   python3-crc32c protobuf-compiler
+  # Reliability: clang's sanitizers and libFuzzer (make test-asan, test-tsan, fuzz)
+  clang libclang-rt-dev llvm
   # Fonts so screenshots and the Chinese UI render
   fonts-dejavu-core fonts-noto-cjk
 )
