@@ -29,7 +29,7 @@ max_len() {
 
 # ASan's leak check runs on the drivers whose parsers never touch LibTorch or OpenCV: a leak there
 # is YoloDeck's. The others keep it off: LibTorch keeps allocations in static registries and thread
-# pools that LeakSanitizer reports at exit (see scripts/asan-interop.sh). allocator_may_return_null:
+# pools that LeakSanitizer reports at exit (tests/sanitizers/lsan.supp). allocator_may_return_null:
 # a damaged zip may claim a huge record; that must come back as bad_alloc (an error the reader
 # reports), not as ASan's abort.
 detect_leaks() {

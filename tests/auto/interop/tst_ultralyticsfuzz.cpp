@@ -1,6 +1,6 @@
 // 1,200 damaged copies of an Ultralytics-shaped best.pt through the whole reader (zip, pickle,
 // module walk, tensor views): each gives a result or one line naming the file, never a crash.
-// It links the reader alone, so scripts/asan-interop.sh can run it under AddressSanitizer and
+// It links the reader alone, so make test-asan runs it under AddressSanitizer and
 // UndefinedBehaviorSanitizer quickly. The file comes from make_ultralytics_files.py.
 
 #include "core/interop/ultralyticscheckpoint.h"
