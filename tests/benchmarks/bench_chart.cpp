@@ -7,7 +7,9 @@
 // 60 Hz).
 //
 //   bench_chart [replots=20]
-//   bench_chart points_per_curve=100000 replot_ms_median=.. replot_ms_max=..
+//   bench_chart points_per_curve=100000 replot_ms_median=.. replot_ms_max=.. bytes_per_batch=..
+// bytes_per_batch: resident memory the 100,000 batches added, per batch (data, smoothing state
+// and QCustomPlot's copies), after the first draw: what a live run costs the window per batch.
 #include "ui/chartview.h"
 
 #include <QApplication>
@@ -19,6 +21,8 @@
 #include <cmath>
 #include <cstdio>
 #include <vector>
+
+#include <unistd.h>
 
 using namespace yolodeck;
 
@@ -44,6 +48,17 @@ BatchProgress batchAt(int index, double jitter)
     return p;
 }
 
+long residentBytes()
+{
+    long pages = 0, resident = 0;
+    if (FILE *f = std::fopen("/proc/self/statm", "r")) {
+        if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        std::fclose(f);
+    }
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -59,6 +74,8 @@ int main(int argc, char *argv[])
     QCoreApplication::processEvents();
 
     view.setBatchesPerEpoch(kBatchesPerEpoch);
+    view.flush();
+    const long residentBefore = residentBytes();
     for (int i = 0; i < kPoints; ++i)
         view.appendBatch(batchAt(i, 0));
     for (int e = 1; e <= kPoints / kBatchesPerEpoch; ++e) {
@@ -74,6 +91,7 @@ int main(int argc, char *argv[])
     view.flush();
     view.plot()->repaint();
     std::fprintf(stderr, "bench_chart: first draw %.1f ms\n", first.nsecsElapsed() / 1e6);
+    const double bytesPerBatch = double(residentBytes() - residentBefore) / kPoints;
 
     std::vector<double> times;
     for (int k = 0; k < replots; ++k) {
@@ -110,7 +128,8 @@ int main(int argc, char *argv[])
                               ? times[times.size() / 2]
                               : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
     std::fprintf(stderr, "bench_chart: %d replots, target median < 16 ms\n", replots);
-    std::printf("bench_chart points_per_curve=%d replot_ms_median=%.2f replot_ms_max=%.2f\n",
-                kPoints, median, times.back());
+    std::printf("bench_chart points_per_curve=%d replot_ms_median=%.2f replot_ms_max=%.2f "
+                "bytes_per_batch=%.0f\n",
+                kPoints, median, times.back(), bytesPerBatch);
     return 0;
 }
