@@ -20,8 +20,16 @@
         <translation>语言</translation>
     </message>
     <message>
-        <source>A run folder to open, a checkpoint (.pt) to resume, or two to compare.</source>
-        <translation>要打开的运行文件夹、要恢复的检查点（.pt），或要比较的两个检查点。</translation>
+        <source>Start training at once. The arguments are training keys (key=value, as for yolodeck-cli train) put into the run setup; the other keys keep their values.</source>
+        <translation>立即开始训练。参数为训练键（key=value，与 yolodeck-cli train 相同），填入运行设置；其他键保持原值。</translation>
+    </message>
+    <message>
+        <source>A run folder to open, a checkpoint (.pt) to resume, or two to compare; with --train, key=value words.</source>
+        <translation>要打开的运行文件夹、要恢复的检查点（.pt），或要比较的两个检查点；使用 --train 时为 key=value 参数。</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; cannot be set in the window</source>
+        <translation>无法在窗口中设置“%1”</translation>
     </message>
 </context>
 <context>
