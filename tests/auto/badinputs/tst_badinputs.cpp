@@ -1,4 +1,5 @@
 #include "core/checkpoint/checkpointfile.h"
+#include "tests/auto/common/testfiles.h"
 
 #include <torch/script.h>
 #include <torch/serialize.h>
@@ -23,6 +24,7 @@
 #include <map>
 
 using namespace yolodeck;
+using namespace yolodeck::testing;
 
 // Drives every row of catalogue.tsv, the bad-input catalogue that README.md's "Bad input,
 // catalogued" table is generated from (scripts/badinputs-table.py).
@@ -104,19 +106,6 @@ bool writeAll(const QString &path, const QByteArray &bytes,
     return f.open(QIODevice::WriteOnly | mode) && f.write(bytes) == bytes.size();
 }
 
-bool copyTree(const QString &from, const QString &to)
-{
-    QDirIterator it(from, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QString file = it.next();
-        const QString target = to + file.mid(from.size());
-        QDir().mkpath(QFileInfo(target).absolutePath());
-        if (!QFile::copy(file, target))
-            return false;
-    }
-    return true;
-}
-
 // Every file under path (or path itself) with its bytes, by path relative to path.
 std::map<QString, QByteArray> snapshot(const QString &path)
 {
@@ -155,18 +144,6 @@ QByteArray unescape(const QString &text)
             out += c;
     }
     return out;
-}
-
-// CRC-32 (ISO-HDLC), as zip and PNG use it.
-quint32 crc32(const QByteArray &bytes)
-{
-    quint32 crc = 0xffffffffu;
-    for (const char byte : bytes) {
-        crc ^= quint8(byte);
-        for (int bit = 0; bit < 8; ++bit)
-            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
 }
 
 QByteArray littleEndian(quint32 value, int bytes)

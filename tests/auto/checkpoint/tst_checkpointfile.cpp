@@ -2,6 +2,7 @@
 // one-line reason for every kind of bad file, and saves that never damage the previous file.
 
 #include "core/checkpoint/checkpointfile.h"
+#include "tests/auto/common/testfiles.h"
 
 #include <QDir>
 #include <QFile>
@@ -14,6 +15,7 @@
 #include <limits>
 
 using namespace yolodeck;
+using namespace yolodeck::testing;
 
 namespace {
 
@@ -46,17 +48,6 @@ qint64 bytesReadByProcess()
         if (line.startsWith("rchar:"))
             return line.mid(6).trimmed().toLongLong();
     return -1;
-}
-
-quint32 crc32(const QByteArray &data)
-{
-    quint32 crc = 0xFFFFFFFFu;
-    for (const char byte : data) {
-        crc ^= quint8(byte);
-        for (int k = 0; k < 8; ++k)
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
 }
 
 // A valid zip archive with one stored file, written by hand: a zip that is not PyTorch's.

@@ -5,6 +5,7 @@
 #include "core/model/modelscale.h"
 #include "core/train/resumeplanner.h"
 #include "core/train/trainconfig.h"
+#include "tests/auto/common/testfiles.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -30,6 +31,7 @@
 #include <sys/types.h>
 
 using namespace yolodeck;
+using namespace yolodeck::testing;
 
 namespace {
 
@@ -120,19 +122,6 @@ QString modelHash(const QString &inspectOutput)
 {
     static const QRegularExpression hash(QStringLiteral("sha256\\(model\\.\\*\\) ([0-9a-f]{64})"));
     return hash.match(inspectOutput).captured(1);
-}
-
-bool copyTree(const QString &from, const QString &to)
-{
-    QDirIterator it(from, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QString file = it.next();
-        const QString target = to + file.mid(from.size());
-        QDir().mkpath(QFileInfo(target).absolutePath());
-        if (!QFile::copy(file, target))
-            return false;
-    }
-    return true;
 }
 
 // The stopped run trains this many epochs: long enough that SIGINT always lands well before the

@@ -4,8 +4,8 @@
 #include "ui/doctor/rehearsaldialog.h"
 #include "ui/doctor/systemreportdialog.h"
 #include "ui/mainwindow.h"
-#include "ui/runsetup/runsetuppanel.h"
 #include "ui/resumedialog.h"
+#include "ui/runsetup/runsetuppanel.h"
 
 #include "windowtesthelpers.h"
 
