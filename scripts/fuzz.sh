@@ -6,9 +6,8 @@
 #   scripts/fuzz.sh [SECONDS_PER_DRIVER] [BUILD_DIR]      (defaults: 20, build-asan)
 #   FUZZERS="pickle labels" scripts/fuzz.sh 60            only these drivers
 #
-# Needs clang (Debian's clang 14 has libFuzzer). The build folder is configured here with clang,
-# AddressSanitizer, UndefinedBehaviorSanitizer and libFuzzer's coverage in every core library; a
-# folder configured with another compiler is refused rather than reconfigured.
+# Needs clang (Debian's clang 14 has libFuzzer). The build folder is the sanitizer build that
+# scripts/asan-configure.sh sets up (make test-asan uses the same one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_DRIVER=${1:-20}
@@ -39,21 +38,7 @@ detect_leaks() {
     esac
 }
 
-if [ -f "$BUILD/CMakeCache.txt" ] && ! grep -q '^CMAKE_CXX_COMPILER_ID:.*Clang\|^CMAKE_CXX_COMPILER:.*clang' "$BUILD/CMakeCache.txt"; then
-    echo "fuzz: $BUILD was configured with another compiler; libFuzzer needs clang." >&2
-    echo "fuzz: pass another build folder: scripts/fuzz.sh $SECONDS_PER_DRIVER build-fuzz" >&2
-    exit 2
-fi
-if [ ! -f "$BUILD/build.ninja" ] || ! grep -q '^YOLODECK_BUILD_FUZZERS:BOOL=ON' "$BUILD/CMakeCache.txt"; then
-    # UBSan's vptr and function checks read the RTTI of every polymorphic type they meet, and
-    # LibTorch does not export some of it (typeinfo for c10::DynamicType): the checkpoint code would
-    # not link. The other undefined-behaviour checks stay on.
-    SANITIZE="-fsanitize=address,undefined -fno-sanitize=vptr,function -fno-omit-frame-pointer"
-    CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-        -DYOLODECK_BUILD_UI=OFF -DYOLODECK_BUILD_BENCHMARKS=OFF -DYOLODECK_BUILD_FUZZERS=ON \
-        -DCMAKE_CXX_FLAGS="$SANITIZE -fsanitize=fuzzer-no-link -O1 -g1" \
-        -DCMAKE_EXE_LINKER_FLAGS="$SANITIZE" -DCMAKE_SHARED_LINKER_FLAGS="$SANITIZE" >/dev/null
-fi
+bash scripts/asan-configure.sh "$BUILD"
 targets=()
 for name in $FUZZERS; do targets+=("fuzz_$name"); done
 build_start=$(date +%s)

@@ -26,21 +26,7 @@ tst_detectionmetrics tst_tfevents tst_picklereader tst_checkpointfile tst_checkp
 tst_checkpointlist tst_distsettings tst_trainconfig tst_lrschedule tst_diskspace tst_nvmllibrary
 tst_systemsampler tst_diagnosis tst_fuzzregressions tst_badinputs"
 
-if [ -f "$BUILD/CMakeCache.txt" ] && ! grep -q '^CMAKE_CXX_COMPILER:.*clang' "$BUILD/CMakeCache.txt"; then
-    echo "test-asan: $BUILD was configured with another compiler; remove it first." >&2
-    exit 2
-fi
-if [ ! -f "$BUILD/build.ninja" ] || ! grep -q '^YOLODECK_BUILD_UI:BOOL=ON' "$BUILD/CMakeCache.txt"; then
-    # The same flags as scripts/fuzz.sh, so that both use one build. UBSan's vptr and function
-    # checks need RTTI that LibTorch does not export (typeinfo for c10::DynamicType); the other
-    # undefined-behaviour checks stay on. -O1 keeps the suite's training fast enough; -g1 gives
-    # file:line in every report.
-    SANITIZE="-fsanitize=address,undefined -fno-sanitize=vptr,function -fno-omit-frame-pointer"
-    CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-        -DYOLODECK_BUILD_UI=ON -DYOLODECK_BUILD_BENCHMARKS=OFF -DYOLODECK_BUILD_FUZZERS=ON \
-        -DCMAKE_CXX_FLAGS="$SANITIZE -fsanitize=fuzzer-no-link -O1 -g1" \
-        -DCMAKE_EXE_LINKER_FLAGS="$SANITIZE" -DCMAKE_SHARED_LINKER_FLAGS="$SANITIZE" >/dev/null
-fi
+bash scripts/asan-configure.sh "$BUILD"
 
 start=$(date +%s)
 if [ "$SCOPE" = ci ]; then
