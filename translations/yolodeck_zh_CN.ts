@@ -198,6 +198,12 @@
         <source>CSV file (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
+    <message numerus="yes">
+        <source> (mean of %n batches)</source>
+        <translation>
+            <numerusform>（%n 批的平均值）</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>yolodeck::ChartsPanel</name>

@@ -225,10 +225,12 @@ void ChartView::appendBatch(const BatchProgress &progress)
     p.values = m_kind == Kind::Losses ? progress.loss : progress.lr;
     // A trainer that reports a batch again (it cannot, but a replayed log might) must not put
     // points out of order: QCustomPlot expects sorted keys.
-    while (!m_batches.empty() && m_batches.back().epochPosition >= p.epochPosition - kEpsilon)
-        m_batches.pop_back();
-    truncateBuilt(m_batches.size());
+    size_t keep = m_batches.size();
+    while (keep > 0 && m_batches[keep - 1].epochPosition >= p.epochPosition - kEpsilon)
+        --keep;
+    dropBatchesFrom(keep);
     m_batches.push_back(p);
+    archiveOldBatches();
     scheduleReplot();
 }
 
@@ -252,11 +254,10 @@ void ChartView::resetToHistory(const History &history, int startBatch)
     double cut = completed;
     if (startBatch > 0 && m_batchesPerEpoch > 0)
         cut += double(startBatch) / m_batchesPerEpoch;
-    m_batches.erase(
-        std::remove_if(m_batches.begin(), m_batches.end(),
-                       [cut](const BatchPoint &p) { return p.epochPosition > cut + kEpsilon; }),
-        m_batches.end());
-    truncateBuilt(m_batches.size());
+    dropBatchesFrom(size_t(
+        std::find_if(m_batches.begin(), m_batches.end(),
+                     [cut](const BatchPoint &p) { return p.epochPosition > cut + kEpsilon; }) -
+        m_batches.begin()));
     m_resumeMarkers.erase(std::remove_if(m_resumeMarkers.begin(), m_resumeMarkers.end(),
                                          [cut](double m) { return m > cut + kEpsilon; }),
                           m_resumeMarkers.end());
@@ -284,8 +285,7 @@ void ChartView::setBestEpoch(int epoch)
 
 void ChartView::clear()
 {
-    m_batches.clear();
-    truncateBuilt(0);
+    dropBatchesFrom(0);
     m_epochs.clear();
     m_resumeMarkers.clear();
     m_bestEpoch = 0;
@@ -394,15 +394,18 @@ std::vector<double> ChartView::epochValues(int series) const
     return out;
 }
 
-double ChartView::smoothStep(SmoothState &state, size_t series, double value) const
+double ChartView::smoothStep(SmoothState &state, size_t series, double value, int batches) const
 {
     // TensorBoard's smoothing: an exponential moving average started at 0 and divided by
     // (1 - w^n) so that the first points are not pulled towards zero. w^n is a running product
     // (pow is costly at 100,000 points). A non-finite value passes through and is skipped.
     if (!std::isfinite(value))
         return value;
-    state.ema[series] = state.ema[series] * m_smoothing + (1.0 - m_smoothing) * value;
-    state.power[series] *= m_smoothing;
+    // An archived point, the mean of n batches, weighs as n batches of that value: thinning keeps
+    // the curve's time constant in batches.
+    const double weight = batches == 1 ? m_smoothing : std::pow(m_smoothing, batches);
+    state.ema[series] = state.ema[series] * weight + (1.0 - weight) * value;
+    state.power[series] *= weight;
     const double debias = m_smoothing > 0 ? 1.0 - state.power[series] : 1.0;
     return state.ema[series] / debias;
 }
@@ -413,7 +416,7 @@ std::vector<double> ChartView::smooth(int series) const
     out.reserve(m_batches.size());
     SmoothState state;
     for (const BatchPoint &p : m_batches)
-        out.push_back(smoothStep(state, size_t(series), p.values[size_t(series)]));
+        out.push_back(smoothStep(state, size_t(series), p.values[size_t(series)], p.batches));
     return out;
 }
 
@@ -442,6 +445,78 @@ void ChartView::truncateBuilt(size_t count)
 {
     m_built = std::min(m_built, count);
     m_smoothState.resize(m_built);
+}
+
+void ChartView::dropBatchesFrom(size_t index)
+{
+    m_batches.erase(m_batches.begin() + qint64(std::min(index, m_batches.size())), m_batches.end());
+    m_archived = std::min(m_archived, m_batches.size());
+    if (m_archived == 0)
+        m_stride = 1;
+    truncateBuilt(m_batches.size());
+}
+
+ChartView::BatchPoint ChartView::meanOf(const BatchPoint *begin, const BatchPoint *end)
+{
+    BatchPoint mean;
+    mean.batches = 0;
+    mean.epochPosition = 0;
+    mean.step = 0;
+    std::array<double, 3> weights{};
+    mean.values = {};
+    for (const BatchPoint *p = begin; p != end; ++p) {
+        mean.batches += p->batches;
+        mean.epochPosition += p->epochPosition * p->batches;
+        mean.step += p->step * p->batches;
+        for (size_t s = 0; s < mean.values.size(); ++s) {
+            if (std::isfinite(p->values[s])) {
+                mean.values[s] += p->values[s] * p->batches;
+                weights[s] += p->batches;
+            }
+        }
+    }
+    mean.epochPosition /= mean.batches;
+    mean.step /= mean.batches;
+    for (size_t s = 0; s < mean.values.size(); ++s)
+        mean.values[s] = weights[s] > 0 ? mean.values[s] / weights[s] : qQNaN();
+    return mean;
+}
+
+void ChartView::archiveOldBatches()
+{
+    if (m_batches.size() - m_archived <= size_t(2 * kRecentBatchPoints))
+        return;
+    // The recent points beyond the newest kRecentBatchPoints join the archive: first they fill up
+    // its last point if that one holds fewer than m_stride batches (left so by a halving), then
+    // they go in whole groups of m_stride. So every archive point but the last holds m_stride.
+    const size_t stride = size_t(m_stride);
+    bool merged = stride > 1; // groups of one leave every point (and the built curves) as it was
+    const size_t end = m_batches.size() - size_t(kRecentBatchPoints);
+    size_t next = m_archived;
+    if (m_archived > 0 && size_t(m_batches[m_archived - 1].batches) < stride) {
+        const size_t take =
+            std::min(stride - size_t(m_batches[m_archived - 1].batches), end - next);
+        m_batches[m_archived - 1] = meanOf(&m_batches[m_archived - 1], &m_batches[next] + take);
+        next += take;
+    }
+    size_t out = m_archived;
+    for (; next + stride <= end; next += stride)
+        m_batches[out++] = meanOf(&m_batches[next], &m_batches[next] + stride);
+    m_batches.erase(m_batches.begin() + qint64(out), m_batches.begin() + qint64(next));
+    m_archived = out;
+    // A full archive halves: neighbours merge, and new archive points hold twice the batches.
+    if (m_archived > size_t(kMaxArchivedPoints)) {
+        out = 0;
+        for (size_t i = 0; i < m_archived; i += 2)
+            m_batches[out++] =
+                meanOf(&m_batches[i], &m_batches[i] + (std::min(i + 2, m_archived) - i));
+        m_batches.erase(m_batches.begin() + qint64(out), m_batches.begin() + qint64(m_archived));
+        m_archived = out;
+        m_stride *= 2;
+        merged = true;
+    }
+    if (merged)
+        truncateBuilt(0); // the curves changed: the next redraw builds them again
 }
 
 void ChartView::syncBatchGraphs()
@@ -482,7 +557,7 @@ void ChartView::syncBatchGraphs()
         for (size_t s = 0; s < m_batchSeries.size(); ++s) {
             const double v = m_batches[i].values[s];
             raw[s].push_back(v);
-            smoothed[s].push_back(smoothStep(state, s, v));
+            smoothed[s].push_back(smoothStep(state, s, v, m_batches[i].batches));
         }
         m_smoothState.push_back(state);
     }
@@ -567,6 +642,7 @@ void ChartView::hoverAt(const QPointF &pixel)
 {
     flush();
     QCPGraph *bestGraph = nullptr;
+    int bestIndex = 0;
     double bestKey = 0;
     double bestValue = 0;
     double bestDistance = kHoverRadiusPx;
@@ -585,6 +661,7 @@ void ChartView::hoverAt(const QPointF &pixel)
             if (distance < bestDistance) {
                 bestDistance = distance;
                 bestGraph = graph;
+                bestIndex = int(candidate - graph->data()->constBegin());
                 bestKey = candidate->key;
                 bestValue = candidate->value;
             }
@@ -597,6 +674,13 @@ void ChartView::hoverAt(const QPointF &pixel)
         const QString where = m_xAxis == XAxis::Epoch ? tr("epoch %1").arg(bestKey, 0, 'f', 2)
                                                       : tr("step %1").arg(qint64(bestKey));
         text = tr("%1: %2 at %3").arg(bestGraph->name(), number(bestValue), where);
+        // The batch graphs hold m_batches in order: an archived point says what it stands for.
+        const bool batchGraph =
+            std::any_of(m_batchSeries.begin(), m_batchSeries.end(), [bestGraph](const Series &s) {
+                return s.raw == bestGraph || s.smoothed == bestGraph;
+            });
+        if (batchGraph && bestIndex < int(m_built) && m_batches[size_t(bestIndex)].batches > 1)
+            text += tr(" (mean of %n batches)", nullptr, m_batches[size_t(bestIndex)].batches);
     }
     m_tracer->setVisible(bestGraph != nullptr);
     m_readout->setVisible(bestGraph != nullptr);
@@ -612,14 +696,14 @@ QString ChartView::toCsv() const
 {
     QString out;
     QTextStream stream(&out);
-    stream << "series,epoch,step,value,smoothed\n";
+    stream << "series,epoch,step,value,smoothed,batches\n";
     for (int s = 0; s < int(m_batchSeries.size()); ++s) {
         const std::vector<double> smoothed = smooth(s);
         for (size_t i = 0; i < m_batches.size(); ++i) {
             const BatchPoint &p = m_batches[i];
             stream << m_batchSeries[size_t(s)].name << ',' << number(p.epochPosition) << ','
                    << qint64(p.step) << ',' << number(p.values[size_t(s)]) << ','
-                   << number(smoothed[i]) << '\n';
+                   << number(smoothed[i]) << ',' << p.batches << '\n';
         }
     }
     for (int s = 0; s < int(m_epochSeries.size()); ++s) {
@@ -631,7 +715,7 @@ QString ChartView::toCsv() const
                                      ? QString::number(qint64(epoch) * m_batchesPerEpoch)
                                      : QString();
             stream << m_epochSeries[size_t(s)].name << ',' << epoch << ',' << step << ','
-                   << number(value) << ",\n";
+                   << number(value) << ",,\n";
         }
     }
     return out;

@@ -25,6 +25,12 @@ namespace yolodeck {
 // values (results.csv rows) are points. The x axis shows epochs (fractional for batches) or
 // optimizer steps. Appending never replots: it marks the chart dirty and a 10 Hz timer redraws
 // once for everything that arrived meanwhile, so a fast trainer cannot flood the GUI thread.
+//
+// A chart's memory does not grow with the run: the newest kRecentBatchPoints..2x batches are kept
+// as they came, older ones are thinned into an archive of at most kMaxArchivedPoints points, each
+// the mean of the same number of batches (doubled whenever the archive fills), so the whole run
+// stays evenly visible. A 300,000-batch run would otherwise hold ~145 MB of batch points
+// (bench_chart: 241 bytes per batch per chart); every batch stays in events.jsonl.
 class ChartView final : public QWidget
 {
     Q_OBJECT
@@ -43,6 +49,8 @@ public:
         Step
     };
     static constexpr int kReplotIntervalMs = 100;
+    static constexpr int kRecentBatchPoints = 5000;
+    static constexpr int kMaxArchivedPoints = 10000;
 
     explicit ChartView(Kind kind, QWidget *parent = nullptr);
     ~ChartView() override;
@@ -76,7 +84,8 @@ public:
     bool logY() const { return m_logY; }
     void resetView(); // fit all data and follow new data again
 
-    // Export. The CSV has one row per point: series, epoch, step, value, smoothed.
+    // Export. The CSV has one row per point: series, epoch, step, value, smoothed, batches (how
+    // many batches a batch point's value is the mean of: 1 unless archived; empty for epoch rows).
     QString toCsv() const;
     bool exportCsv(const QString &path, QString *error = nullptr) const;
     bool exportPng(const QString &path, int width = 0, int height = 0);
@@ -86,6 +95,9 @@ public:
     bool replotPending() const { return m_replotTimer.isActive(); }
     void flush(); // draw now if something is pending
     int batchPointCount() const { return int(m_batches.size()); }
+    // Batches per archived point (1 until the archive first fills), and the batches a point holds.
+    int archiveStride() const { return m_stride; }
+    int batchesAt(int point) const { return m_batches[size_t(point)].batches; }
     int epochPointCount() const { return int(m_epochs.size()); }
     std::vector<double> smoothedSeries(int series) const; // batch series 0..2
     const std::vector<double> &resumeMarkers() const { return m_resumeMarkers; }
@@ -107,6 +119,7 @@ private:
         double epochPosition; // completed epochs at this batch, e.g. 3.25
         double step;
         std::array<double, 3> values;
+        int batches = 1; // > 1: an archived point, the mean of that many batches
     };
     struct Series
     {
@@ -128,11 +141,16 @@ private:
     void syncBatchGraphs();
     void adaptLineQuality();
     void truncateBuilt(size_t count);
+    void dropBatchesFrom(size_t index);
+    // The mean of consecutive points, weighted by the batches each holds; a series with no finite
+    // value among them stays NaN (a diverged loss is not averaged away).
+    static BatchPoint meanOf(const BatchPoint *begin, const BatchPoint *end);
+    void archiveOldBatches();
     void replotNow();
     void updateMarkers();
     double epochToX(double epochPosition) const;
     std::vector<double> epochValues(int series) const;
-    double smoothStep(SmoothState &state, size_t series, double value) const;
+    double smoothStep(SmoothState &state, size_t series, double value, int batches) const;
     std::vector<double> smooth(int series) const;
     int batchSeriesCount() const;
     int epochSeriesCount() const;
@@ -146,6 +164,8 @@ private:
     std::vector<Series> m_batchSeries;
     std::vector<Series> m_epochSeries;
     std::vector<BatchPoint> m_batches;
+    size_t m_archived = 0; // m_batches[0, m_archived) is the archive, m_stride batches a point
+    int m_stride = 1;
     // The batch graphs hold the first m_built points of m_batches; a redraw appends only the
     // points after them (and smooths them from m_smoothState), so a live redraw costs the new
     // batches, not the whole run. Anything else that changes the curves resets m_built.

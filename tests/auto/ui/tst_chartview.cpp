@@ -7,6 +7,9 @@
 
 #include <qcustomplot.h>
 
+#include <algorithm>
+#include <cmath>
+
 using namespace yolodeck;
 
 namespace {
@@ -254,6 +257,116 @@ private Q_SLOTS:
         QCOMPARE(live.plot()->graph(1)->dataCount(), 0);
     }
 
+    void longRunsAreThinnedNotDropped()
+    {
+        // 120,000 batches: far more than a chart keeps. The newest batches stay as they came,
+        // older ones become an evenly spaced archive of means, and nothing of the run is lost
+        // from view: the curve still starts at the first batch and its mean is unchanged.
+        constexpr int kBatches = 120000;
+        constexpr int kPerEpoch = 100;
+        ChartView view(ChartView::Kind::Losses);
+        view.setSmoothing(0.9);
+        double sum = 0;
+        for (int i = 0; i < kBatches; ++i) {
+            const double loss = 5.0 / (1.0 + i / 1000.0) + (i % 2 ? 0.25 : -0.25);
+            sum += loss;
+            view.appendBatch(batch(i / kPerEpoch + 1, i % kPerEpoch + 1, kPerEpoch, loss));
+        }
+        view.flush();
+        const int points = view.batchPointCount();
+        QVERIFY2(points <= ChartView::kMaxArchivedPoints + 2 * ChartView::kRecentBatchPoints + 1,
+                 qPrintable(QString::number(points)));
+        QVERIFY(points >= ChartView::kRecentBatchPoints);
+        QCOMPARE(view.plot()->graph(0)->dataCount(), points);
+        QVERIFY(view.archiveStride() > 1);
+
+        // Every batch is accounted for exactly once, and the weighted mean is the run's mean.
+        qint64 covered = 0;
+        double weighted = 0;
+        const QSharedPointer<QCPGraphDataContainer> raw = view.plot()->graph(0)->data();
+        for (int i = 0; i < points; ++i) {
+            covered += view.batchesAt(i);
+            weighted += raw->at(i)->value * view.batchesAt(i);
+        }
+        QCOMPARE(covered, qint64(kBatches));
+        QVERIFY(std::abs(weighted / kBatches - sum / kBatches) < 1e-9);
+
+        // The newest kRecentBatchPoints are single batches with their own values (the zig-zag of
+        // +-0.25 survives there and is averaged away in the archive).
+        const int last = points - 1;
+        QCOMPARE(view.batchesAt(last), 1);
+        QCOMPARE(raw->at(last)->value,
+                 5.0 / (1.0 + (kBatches - 1) / 1000.0) + ((kBatches - 1) % 2 ? 0.25 : -0.25));
+        QCOMPARE(raw->at(last)->key, double(kBatches) / kPerEpoch);
+        for (int i = points - ChartView::kRecentBatchPoints; i < points; ++i)
+            QCOMPARE(view.batchesAt(i), 1);
+
+        // The archive is even: every point holds the stride, but its last one may hold fewer.
+        int archived = 0;
+        while (archived < points && view.batchesAt(archived) > 1)
+            ++archived;
+        QVERIFY(archived > ChartView::kMaxArchivedPoints / 2);
+        for (int i = 0; i + 1 < archived; ++i)
+            QCOMPARE(view.batchesAt(i), view.archiveStride());
+        QVERIFY(view.batchesAt(archived - 1) <= view.archiveStride());
+        QVERIFY(raw->at(0)->key < 0.5 * view.archiveStride() / kPerEpoch + 0.01);
+
+        // The read-out names an archived point for what it is.
+        view.resize(600, 400);
+        view.resetView();
+        view.flush();
+        view.plot()->xAxis->setRange(0, 2 * view.archiveStride() / double(kPerEpoch));
+        view.plot()->yAxis->setRange(0, 6);
+        view.plot()->replot();
+        const double key = raw->at(1)->key;
+        view.hoverAt(QPointF(view.plot()->xAxis->coordToPixel(key),
+                             view.plot()->yAxis->coordToPixel(raw->at(1)->value)));
+        QVERIFY2(
+            view.hoverText().contains(QStringLiteral("mean of %1 batches").arg(view.batchesAt(1))),
+            qPrintable(view.hoverText()));
+
+        // A branch cut inside the archive keeps what is before it, and a clear starts over at
+        // full resolution.
+        view.resetToHistory({record(1, 0.1, 10)}, 0);
+        view.flush();
+        QVERIFY(view.batchPointCount() >= 1);
+        QVERIFY(view.plot()->graph(0)->data()->at(view.batchPointCount() - 1)->key <= 1.0 + 1e-9);
+        view.clear();
+        QCOMPARE(view.archiveStride(), 1);
+    }
+
+    void thinnedCurveSmoothsLikeTheFullOne()
+    {
+        // The smoothed curve over archived means follows the one over every batch: an archived
+        // point weighs as the batches it holds. Same input, one chart fed 1,000 batches (all kept),
+        // the other 100,000 batches in which each of the 1,000 values repeats 100 times.
+        ChartView full(ChartView::Kind::Losses);
+        ChartView thinned(ChartView::Kind::Losses);
+        full.setSmoothing(0.9);
+        thinned.setSmoothing(std::pow(0.9, 1.0 / 100));
+        for (int i = 0; i < 1000; ++i) {
+            const double loss = 3.0 * std::exp(-i / 300.0);
+            full.appendBatch(batch(i / 100 + 1, i % 100 + 1, 100, loss));
+            for (int r = 0; r < 100; ++r) {
+                const int j = i * 100 + r;
+                thinned.appendBatch(batch(j / 10000 + 1, j % 10000 + 1, 10000, loss));
+            }
+        }
+        full.flush();
+        thinned.flush();
+        const std::vector<double> a = full.smoothedSeries(0);
+        const std::vector<double> b = thinned.smoothedSeries(0);
+        const QSharedPointer<QCPGraphDataContainer> keys = thinned.plot()->graph(1)->data();
+        // Compare at each thinned point with the full curve at the same position.
+        double worst = 0;
+        for (int i = 0; i < thinned.batchPointCount(); ++i) {
+            const double epoch = keys->at(i)->key;
+            const int k = std::clamp(int(std::lround(epoch * 100)) - 1, 0, 999);
+            worst = std::max(worst, std::abs(b[size_t(i)] - a[size_t(k)]) / a[size_t(k)]);
+        }
+        QVERIFY2(worst < 0.05, qPrintable(QString::number(worst)));
+    }
+
     void denseCurvesDrawnWithoutAntialiasing()
     {
         ChartView view(ChartView::Kind::Losses);
@@ -336,13 +449,13 @@ private Q_SLOTS:
         QVERIFY(file.open(QIODevice::ReadOnly));
         const QString text = QString::fromUtf8(file.readAll());
         const QStringList rows = text.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
-        QCOMPARE(rows.first(), QStringLiteral("series,epoch,step,value,smoothed"));
+        QCOMPARE(rows.first(), QStringLiteral("series,epoch,step,value,smoothed,batches"));
         QCOMPARE(rows.size(), 1 + 3 * 2 + 6);
-        QVERIFY(rows.contains(QStringLiteral("train box,0.5,1,2,2")));
-        QVERIFY(rows.contains(QStringLiteral("train box,1,2,4,4")));
-        QVERIFY(rows.contains(QStringLiteral("train cls,1,2,2,2")));
-        QVERIFY(rows.contains(QStringLiteral("train box (epoch),1,2,1,")));
-        QVERIFY(rows.contains(QStringLiteral("val box,1,2,1.1,")));
+        QVERIFY(rows.contains(QStringLiteral("train box,0.5,1,2,2,1")));
+        QVERIFY(rows.contains(QStringLiteral("train box,1,2,4,4,1")));
+        QVERIFY(rows.contains(QStringLiteral("train cls,1,2,2,2,1")));
+        QVERIFY(rows.contains(QStringLiteral("train box (epoch),1,2,1,,")));
+        QVERIFY(rows.contains(QStringLiteral("val box,1,2,1.1,,")));
         QCOMPARE(lines(text, QStringLiteral("val dfl,")), 1);
 
         QVERIFY(!view.exportCsv(dir.filePath(QStringLiteral("missing/folder/x.csv"))));
