@@ -43,10 +43,13 @@ QList<Message> readTs(const QString &path)
         } else if (xml.name() == QLatin1String("translation")) {
             current.unfinished =
                 xml.attributes().value(QLatin1String("type")) == QLatin1String("unfinished");
-            current.translation = xml.readElementText();
+            // A plural message holds its forms in <numerusform> children: their text counts.
+            current.translation = xml.readElementText(QXmlStreamReader::IncludeChildElements);
             out.push_back(current);
         }
     }
+    if (xml.hasError())
+        qWarning("%s: %s", qPrintable(path), qPrintable(xml.errorString()));
     return out;
 }
 
