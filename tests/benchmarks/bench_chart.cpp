@@ -2,7 +2,7 @@
 //
 // A Losses ChartView is given a long run: 300,000 batches (300 epochs of 1,000), three losses each
 // drawn raw and smoothed, and 300 epoch rows (train and val losses). It keeps the newest batches as
-// they came and an archive of means for the rest (ChartView), at most ~20,000 points per curve.
+// they came and an archive of means for the rest (ChartView), at most ~8,000 points per curve.
 // Each measured redraw is what the chart's 10 Hz timer does during training after a batch arrived:
 // rebuild the series (smoothing included) and replot, then paint the widget. Target: median < 16 ms
 // (one frame at 60 Hz).
