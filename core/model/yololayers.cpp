@@ -38,7 +38,24 @@ ConvImpl::ConvImpl(int64_t c1_, int64_t c2_, int64_t k_, int64_t s_)
 
 torch::Tensor ConvImpl::forward(const torch::Tensor &x)
 {
+    if (fused())
+        return torch::silu(torch::conv2d(x, conv->weight, m_fusedBias, {s, s}, {k / 2, k / 2}));
     return torch::silu(bn(conv(x)));
+}
+
+void ConvImpl::fuseBatchNorm()
+{
+    if (fused())
+        return;
+    torch::NoGradGuard noGrad;
+    // Folded in float64 and stored in the weight's dtype, so the fold adds no rounding of its own
+    // beyond the final cast.
+    const torch::Tensor gain =
+        bn->weight.to(torch::kFloat64) / (bn->running_var.to(torch::kFloat64) + kBnEps).sqrt();
+    const torch::Tensor weight = conv->weight.to(torch::kFloat64) * gain.view({-1, 1, 1, 1});
+    conv->weight.copy_(weight);
+    m_fusedBias = (bn->bias.to(torch::kFloat64) - bn->running_mean.to(torch::kFloat64) * gain)
+                      .to(conv->weight.scalar_type());
 }
 
 int64_t ConvImpl::macs(int64_t h, int64_t w) const

@@ -29,9 +29,19 @@ public:
     torch::Tensor forward(const torch::Tensor &x);
     int64_t macs(int64_t h, int64_t w) const;
 
+    // Folds the BatchNorm's running statistics and affine into the convolution's weight and a
+    // bias, as Ultralytics' fuse() does for inference: y = silu(conv(x, w * g) + (b - m * g)) with
+    // g = gamma / sqrt(var + eps). Only for an inference copy (inferenceCopy()): the module then
+    // computes eval-mode outputs and can no longer train; its state_dict keeps the BN tensors.
+    void fuseBatchNorm();
+    bool fused() const { return m_fusedBias.defined(); }
+
     int64_t c1, c2, k, s;
     torch::nn::Conv2d conv{nullptr};
     torch::nn::BatchNorm2d bn{nullptr};
+
+private:
+    torch::Tensor m_fusedBias;
 };
 TORCH_MODULE(Conv);
 

@@ -239,4 +239,33 @@ ParamGroups YoloModelImpl::parameterGroups() const
     return groups;
 }
 
+std::vector<torch::Tensor> stateTensors(const torch::nn::Module &module)
+{
+    std::vector<torch::Tensor> out = module.parameters(true);
+    for (const torch::Tensor &b : module.buffers(true))
+        out.push_back(b);
+    return out;
+}
+
+YoloModel inferenceCopy(const YoloModelImpl &model)
+{
+    torch::NoGradGuard noGrad;
+    YoloModel copy(model.scale(), model.nc());
+    const std::vector<torch::Tensor> src = stateTensors(model);
+    if (!src.empty())
+        copy->to(src.front().device(), src.front().scalar_type());
+    std::vector<torch::Tensor> dst = stateTensors(*copy);
+    TORCH_CHECK(src.size() == dst.size(), "inferenceCopy: the models differ in their tensors");
+    for (size_t i = 0; i < src.size(); ++i)
+        dst[i].copy_(src[i]);
+    for (torch::Tensor &p : copy->parameters(true))
+        p.set_requires_grad(false);
+    copy->eval();
+    for (const std::shared_ptr<torch::nn::Module> &m : copy->modules(/*include_self=*/false)) {
+        if (auto *conv = dynamic_cast<ConvImpl *>(m.get()))
+            conv->fuseBatchNorm();
+    }
+    return copy;
+}
+
 } // namespace yolodeck

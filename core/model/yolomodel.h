@@ -90,4 +90,14 @@ private:
 };
 TORCH_MODULE(YoloModel);
 
+// A module's parameters then buffers, in registration order: the same walk over two models of
+// the same architecture pairs up the same tensors (copies, the EMA).
+std::vector<torch::Tensor> stateTensors(const torch::nn::Module &module);
+
+// A copy of `model` for inference only (validation, predict, comparison): same device and
+// weights, eval mode, no gradients, and every Conv's BatchNorm folded into its convolution
+// (ConvImpl::fuseBatchNorm). Its outputs equal model.eval()'s to float rounding (tst_yolomodel,
+// tst_validator); it is faster because each Conv runs one kernel fewer.
+YoloModel inferenceCopy(const YoloModelImpl &model);
+
 } // namespace yolodeck

@@ -1,20 +1,10 @@
 #include "core/train/modelema.h"
 
+#include "core/model/yolomodel.h"
+
 #include <cmath>
 
 namespace yolodeck {
-
-namespace {
-// Parameters then buffers, in registration order: the same walk on two models of the same
-// architecture pairs up the same tensors.
-std::vector<torch::Tensor> stateTensors(const torch::nn::Module &m)
-{
-    std::vector<torch::Tensor> out = m.parameters(true);
-    for (const torch::Tensor &b : m.buffers(true))
-        out.push_back(b);
-    return out;
-}
-} // namespace
 
 ModelEma::ModelEma(std::shared_ptr<torch::nn::Module> ema, double decay, double tau)
     : m_ema(std::move(ema))

@@ -9,6 +9,7 @@
 #include <QIODevice>
 
 #include <algorithm>
+#include <optional>
 
 namespace yolodeck {
 
@@ -124,9 +125,22 @@ ValidationOutput Validator::run(YoloModelImpl &model, const torch::Device &devic
 {
     QElapsedTimer timer;
     timer.start();
-    torch::NoGradGuard noGrad;
+    // Inference mode, not just no-grad: no version counters or autograd metadata on any tensor
+    // made here. Nothing made here outlives run() but plain detections and numbers. The unfused
+    // path is the earlier one (no-grad), kept as the baseline to compare with.
+    std::optional<c10::InferenceMode> inference;
+    std::optional<torch::NoGradGuard> noGrad;
+    if (m_options.fuse)
+        inference.emplace();
+    else
+        noGrad.emplace();
     const bool wasTraining = model.is_training();
-    model.eval();
+    YoloModel fused{nullptr};
+    if (m_options.fuse)
+        fused = inferenceCopy(model);
+    else
+        model.eval();
+    YoloModelImpl &net = m_options.fuse ? *fused : model;
 
     ValidationOutput out;
     std::vector<BatchResult> results;
@@ -142,7 +156,7 @@ ValidationOutput Validator::run(YoloModelImpl &model, const torch::Device &devic
         std::vector<torch::Tensor> feats;
         {
             const AutocastScope autocast(m_options.amp && device.is_cuda());
-            feats = model.forward(images);
+            feats = net.forward(images);
         }
         if (criterion) {
             const DetectionLoss::Output l =
@@ -151,7 +165,7 @@ ValidationOutput Validator::run(YoloModelImpl &model, const torch::Device &devic
             for (int k = 0; k < 3; ++k)
                 result.loss[k] = items[k].item<double>();
         }
-        const torch::Tensor pred = model.decode(feats);
+        const torch::Tensor pred = net.decode(feats);
         const std::vector<torch::Tensor> dets = nonMaxSuppression(
             pred, m_options.conf, m_options.iou, m_options.maxDet, m_options.labels);
         result.inputSize = {images.size(2), images.size(3)};

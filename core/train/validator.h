@@ -47,6 +47,11 @@ struct ValidationOptions
     // output equals a one-process validation bit for bit. The other ranks get only `seconds`.
     int rank = 0;
     int worldSize = 1;
+    // Validate an inference copy with BatchNorm folded into the convolutions (inferenceCopy()),
+    // under inference mode, as Ultralytics validates a fused model. false runs the model itself
+    // in eval mode under no-grad (the path before issue 13): the parity test and bench_val's
+    // baseline compare the two.
+    bool fuse = true;
 };
 
 // Runs a model over a split with letterboxed images, no augmentation: NMS, boxes mapped back to

@@ -5,7 +5,11 @@
 // NMS keeps is printed too: a trained model sends different numbers, which changes what NMS and
 // matching cost.
 //
-//   bench_val [scale=n] [imgsz=320] [images=64] [batch=16] [workers=2] [warmup=1] [runs=3]
+//   bench_val [scale=n] [imgsz=320] [images=64] [batch=16] [workers=2] [warmup=1] [runs=3] [fuse=1]
+//
+// fuse=1 (the product's path) validates an inference copy with BatchNorm folded into the
+// convolutions, under inference mode; fuse=0 runs the model itself in eval mode, as YoloDeck did
+// before: the baseline of issue 13's speed-up.
 
 #include "tests/benchmarks/benchmarksupport.h"
 
@@ -32,15 +36,17 @@ int main(int argc, char **argv)
                                 {QStringLiteral("batch"), QStringLiteral("16")},
                                 {QStringLiteral("workers"), QStringLiteral("2")},
                                 {QStringLiteral("warmup"), QStringLiteral("1")},
-                                {QStringLiteral("runs"), QStringLiteral("3")}};
-    int imgsz = 0, images = 0, batch = 0, workers = 0, warmup = 0, runs = 0;
+                                {QStringLiteral("runs"), QStringLiteral("3")},
+                                {QStringLiteral("fuse"), QStringLiteral("1")}};
+    int imgsz = 0, images = 0, batch = 0, workers = 0, warmup = 0, runs = 0, fuse = 1;
     if (!benchmark::parseOverrides(argc, argv, args) ||
         !benchmark::intOption(args, QStringLiteral("imgsz"), 32, &imgsz) ||
         !benchmark::intOption(args, QStringLiteral("images"), 1, &images) ||
         !benchmark::intOption(args, QStringLiteral("batch"), 1, &batch) ||
         !benchmark::intOption(args, QStringLiteral("workers"), 0, &workers) ||
         !benchmark::intOption(args, QStringLiteral("warmup"), 0, &warmup) ||
-        !benchmark::intOption(args, QStringLiteral("runs"), 1, &runs))
+        !benchmark::intOption(args, QStringLiteral("runs"), 1, &runs) ||
+        !benchmark::intOption(args, QStringLiteral("fuse"), 0, &fuse))
         return 2;
     const std::optional<ModelScale> scale = benchmark::modelOption(args, imgsz);
     if (!scale)
@@ -82,6 +88,7 @@ int main(int argc, char **argv)
     options.workers = workers;
     options.conf = 0.001f;
     options.iou = 0.7f;
+    options.fuse = fuse != 0;
     std::fprintf(stderr, "YOLOv8%s nc=%d at %d, %d val images, %d threads\n",
                  qPrintable(scale->name), dataset.value().nc(), imgsz, images, threads);
 
@@ -100,9 +107,9 @@ int main(int argc, char **argv)
     }
 
     const double rate = benchmark::median(rates);
-    std::printf("bench_val scale=%s imgsz=%d images=%d batch=%d workers=%d threads=%d conf=0.001 "
-                "iou=0.7 dets_per_image=%.1f images_per_s=%.2f ms_per_image=%.1f\n",
-                qPrintable(scale->name), imgsz, images, batch, workers, threads, dets, rate,
-                rate > 0 ? 1000.0 / rate : 0.0);
+    std::printf("bench_val scale=%s imgsz=%d images=%d batch=%d workers=%d threads=%d fuse=%d "
+                "conf=0.001 iou=0.7 dets_per_image=%.1f images_per_s=%.2f ms_per_image=%.1f\n",
+                qPrintable(scale->name), imgsz, images, batch, workers, threads, fuse != 0, dets,
+                rate, rate > 0 ? 1000.0 / rate : 0.0);
     return 0;
 }

@@ -3,7 +3,9 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 
 using namespace yolodeck;
 
@@ -22,6 +24,17 @@ torch::Tensor namedParameter(const YoloModel &model, const std::string &key)
     const auto params = model->named_parameters();
     const auto *found = params.find(key);
     return found ? *found : torch::Tensor();
+}
+
+// Every parameter and buffer by name, cloned.
+std::map<std::string, torch::Tensor> namedStateCopy(const torch::nn::Module &module)
+{
+    std::map<std::string, torch::Tensor> out;
+    for (const auto &item : module.named_parameters())
+        out[item.key()] = item.value().detach().clone();
+    for (const auto &item : module.named_buffers())
+        out[item.key()] = item.value().clone();
+    return out;
 }
 
 } // namespace
@@ -48,6 +61,7 @@ private Q_SLOTS:
     void batchNormSettings();
     void parameterGroups();
     void summaryTable();
+    void inferenceCopyFoldsBatchNorm();
     void forwardOnCuda();
 };
 
@@ -278,6 +292,61 @@ void TestYoloModel::batchNormSettings()
         }
     }
     QVERIFY(bnCount > 50);
+}
+
+void TestYoloModel::inferenceCopyFoldsBatchNorm()
+{
+    // BatchNorm statistics far from their initial 0 / 1, as after training: folding them into the
+    // convolutions is then not a no-op, and the copy must still compute what model.eval() does.
+    auto model = makeModel("tiny", 3);
+    {
+        torch::NoGradGuard noGrad;
+        for (const auto &module : model->modules()) {
+            if (auto *bn = module->as<torch::nn::BatchNorm2dImpl>()) {
+                bn->running_mean.uniform_(-0.5, 0.5);
+                bn->running_var.uniform_(0.2, 3.0);
+                bn->weight.uniform_(0.5, 1.5);
+                bn->bias.uniform_(-0.3, 0.3);
+            }
+        }
+    }
+    const std::map<std::string, torch::Tensor> before = namedStateCopy(*model);
+    YoloModel copy = inferenceCopy(*model);
+
+    int fused = 0;
+    for (const auto &module : copy->modules()) {
+        if (const auto *conv = module->as<ConvImpl>())
+            fused += conv->fused() ? 1 : 0;
+    }
+    QVERIFY(fused > 50);
+    QVERIFY(!copy->is_training());
+    for (const torch::Tensor &p : copy->parameters())
+        QVERIFY(!p.requires_grad());
+    // The original is untouched: still training, same tensors.
+    QVERIFY(model->is_training());
+    for (const auto &[name, tensor] : namedStateCopy(*model))
+        QVERIFY2(torch::equal(tensor, before.at(name)), name.c_str());
+
+    torch::NoGradGuard noGrad;
+    const torch::Tensor x = torch::rand({2, 3, 96, 64});
+    model->eval();
+    const std::vector<torch::Tensor> expected = model->forward(x);
+    const std::vector<torch::Tensor> got = copy->forward(x);
+    QCOMPARE(got.size(), expected.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+        const double scale = expected[i].abs().max().item<double>();
+        const double diff = (got[i] - expected[i]).abs().max().item<double>();
+        QVERIFY2(diff <= 1e-5 * std::max(1.0, scale),
+                 qPrintable(QStringLiteral("level %1: %2 of %3").arg(i).arg(diff).arg(scale)));
+    }
+    // Folding is idempotent: a second fuse changes nothing.
+    for (const auto &module : copy->modules()) {
+        if (auto *conv = module->as<ConvImpl>())
+            conv->fuseBatchNorm();
+    }
+    const std::vector<torch::Tensor> again = copy->forward(x);
+    for (size_t i = 0; i < got.size(); ++i)
+        QVERIFY(torch::equal(again[i], got[i]));
 }
 
 void TestYoloModel::parameterGroups()

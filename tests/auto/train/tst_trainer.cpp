@@ -1,8 +1,13 @@
 #include "core/checkpoint/checkpointfile.h"
 #include "core/checkpoint/checkpointmeta.h"
+#include "core/data/dataset.h"
+#include "core/data/datasetconfig.h"
 #include "core/data/synthdataset.h"
+#include "core/model/detectionloss.h"
 #include "core/runlog/runlog.h"
+#include "core/train/modelstate.h"
 #include "core/train/trainer.h"
+#include "core/train/validator.h"
 #include "recordingobserver.h"
 
 #include <QDir>
@@ -25,6 +30,7 @@ private Q_SLOTS:
     void badDataFailsWithAMessage_data();
     void badDataFailsWithAMessage();
     void fineTuneFromWeightsSaysSo();
+    void fusedValidationMeasuresTheSame();
 
 private:
     QTemporaryDir m_dir;
@@ -228,6 +234,66 @@ void TestTrainer::fineTuneFromWeightsSaysSo()
     // Transferred weights: the first epoch is already far better than a fresh model's.
     QVERIFY2(observer.epochs.front().record.map50 > 0.3,
              qPrintable(QString::number(observer.epochs.front().record.map50)));
+}
+
+void TestTrainer::fusedValidationMeasuresTheSame()
+{
+    // Validation runs an inference copy with BatchNorm folded into the convolutions (issue 13):
+    // on a trained model it must measure what the model itself measures, mAP to 1e-6.
+    QVERIFY(!m_lastRun.isEmpty());
+    const Result<LoadedModel> loaded = loadModelForInference(
+        m_lastRun + QStringLiteral("/weights/best.pt"), torch::Device(torch::kCPU));
+    QVERIFY2(loaded.isOk(), qPrintable(loaded.error()));
+    const Result<DatasetConfig> config = DatasetConfig::load(m_synthYaml);
+    QVERIFY2(config.isOk(), qPrintable(config.error()));
+    const Result<Dataset> val = Dataset::scan(config.value(), Split::Val);
+    QVERIFY2(val.isOk(), qPrintable(val.error()));
+    YoloModel net = loaded.value().model;
+    YoloModelImpl &model = *net;
+    const DetectionLoss criterion(val.value().nc(), model.strides());
+
+    auto validate = [&](bool fuse, std::vector<std::vector<Detection>> *detections) {
+        ValidationOptions o;
+        o.imgsz = 64;
+        o.batch = 8;
+        o.workers = 0;
+        o.fuse = fuse;
+        return Validator(val.value(), o)
+            .run(model, torch::Device(torch::kCPU), &criterion, {}, nullptr,
+                 [detections](const ImageRecord &, const std::vector<Detection> &found,
+                              const std::vector<GroundTruth> &) { detections->push_back(found); });
+    };
+    std::vector<std::vector<Detection>> plainDets, fusedDets;
+    const ValidationOutput plain = validate(false, &plainDets);
+    const ValidationOutput fused = validate(true, &fusedDets);
+    qInfo("mAP50 %.6f, mAP50-95 %.6f (plain) / %.6f, %.6f (fused)", plain.metrics.map50,
+          plain.metrics.map50_95, fused.metrics.map50, fused.metrics.map50_95);
+    QVERIFY2(plain.metrics.map50 > 0.5, qPrintable(QString::number(plain.metrics.map50)));
+    QVERIFY(std::abs(fused.metrics.map50 - plain.metrics.map50) <= 1e-6);
+    QVERIFY(std::abs(fused.metrics.map50_95 - plain.metrics.map50_95) <= 1e-6);
+    QVERIFY(std::abs(fused.metrics.precision - plain.metrics.precision) <= 1e-6);
+    QVERIFY(std::abs(fused.metrics.recall - plain.metrics.recall) <= 1e-6);
+    for (int k = 0; k < 3; ++k)
+        QVERIFY2(std::abs(fused.loss[k] - plain.loss[k]) <= 1e-5 * std::max(1.0, plain.loss[k]),
+                 qPrintable(QStringLiteral("%1 vs %2").arg(fused.loss[k]).arg(plain.loss[k])));
+    // Box by box: the same detections, to float rounding.
+    QCOMPARE(fusedDets.size(), plainDets.size());
+    QCOMPARE(fused.detections, plain.detections);
+    float worstBox = 0, worstConf = 0;
+    for (size_t i = 0; i < plainDets.size(); ++i) {
+        QCOMPARE(fusedDets[i].size(), plainDets[i].size());
+        for (size_t j = 0; j < plainDets[i].size(); ++j) {
+            const Detection &a = plainDets[i][j];
+            const Detection &b = fusedDets[i][j];
+            QCOMPARE(b.cls, a.cls);
+            worstBox = std::max({worstBox, std::abs(a.x1 - b.x1), std::abs(a.y1 - b.y1),
+                                 std::abs(a.x2 - b.x2), std::abs(a.y2 - b.y2)});
+            worstConf = std::max(worstConf, std::abs(a.conf - b.conf));
+        }
+    }
+    qInfo("largest difference: %.2g px in a box corner, %.2g in a confidence", worstBox, worstConf);
+    QVERIFY(worstBox < 1e-2f);
+    QVERIFY(worstConf < 1e-4f);
 }
 
 QTEST_GUILESS_MAIN(TestTrainer)
