@@ -16,22 +16,6 @@
 
 using namespace yolodeck;
 
-namespace {
-
-// [batch * boxes, 6] targets as Batch::targets holds them: (index in batch, class, cx, cy, w, h),
-// normalised. Sizes between 5% and 40% of the side, like the demo dataset's shapes.
-torch::Tensor randomTargets(int batch, int boxes, int nc)
-{
-    const int64_t n = int64_t(batch) * boxes;
-    const torch::Tensor index = torch::arange(batch, torch::kFloat32).repeat_interleave(boxes);
-    const torch::Tensor cls = torch::randint(nc, {n}, torch::kFloat32);
-    const torch::Tensor wh = torch::rand({n, 2}) * 0.35 + 0.05;
-    const torch::Tensor centre = wh / 2 + torch::rand({n, 2}) * (1 - wh);
-    return torch::cat({index.unsqueeze(1), cls.unsqueeze(1), centre, wh}, 1).contiguous();
-}
-
-} // namespace
-
 int main(int argc, char **argv)
 {
     QMap<QString, QString> args{{QStringLiteral("scale"), QStringLiteral("n")},
@@ -74,7 +58,7 @@ int main(int argc, char **argv)
     Optimizer optimizer(Optimizer::Kind::SGD, std::move(og));
 
     const torch::Tensor images = torch::rand({batch, 3, imgsz, imgsz});
-    const torch::Tensor targets = randomTargets(batch, boxes, nc);
+    const torch::Tensor targets = benchmark::randomTargets(batch, boxes, nc);
     std::fprintf(stderr, "YOLOv8%s nc=%d: %lld parameters, %.2f GFLOPs at %d; %d threads\n",
                  qPrintable(scale->name), nc, static_cast<long long>(model->parameterCount()),
                  model->gflops(imgsz), imgsz, threads);

@@ -77,6 +77,18 @@ inline bool intOption(const QMap<QString, QString> &values, const QString &key, 
     return true;
 }
 
+// [batch * boxes, 6] targets as Batch::targets holds them: (index in batch, class, cx, cy, w, h),
+// normalised. Sizes between 5% and 40% of the side, like the demo dataset's shapes.
+inline torch::Tensor randomTargets(int batch, int boxes, int nc)
+{
+    const int64_t n = int64_t(batch) * boxes;
+    const torch::Tensor index = torch::arange(batch, torch::kFloat32).repeat_interleave(boxes);
+    const torch::Tensor cls = torch::randint(nc, {n}, torch::kFloat32);
+    const torch::Tensor wh = torch::rand({n, 2}) * 0.35 + 0.05;
+    const torch::Tensor centre = wh / 2 + torch::rand({n, 2}) * (1 - wh);
+    return torch::cat({index.unsqueeze(1), cls.unsqueeze(1), centre, wh}, 1).contiguous();
+}
+
 // scale= and imgsz= of the model benchmarks: a known scale and a size the strides divide.
 inline std::optional<ModelScale> modelOption(const QMap<QString, QString> &values, int imgsz)
 {
