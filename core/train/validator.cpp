@@ -179,6 +179,11 @@ ValidationOutput Validator::run(YoloModelImpl &model, const torch::Device &devic
             progress(done, total);
     }
     if (comm && comm->isDistributed()) {
+        // The communicator keeps its buffers for the gradients' all-reduce: made here under
+        // inference mode they would be inference tensors, which training may not update in place.
+        inference.reset();
+        if (!noGrad)
+            noGrad.emplace();
         const std::vector<QByteArray> all = comm->gatherBytes(serialize(results));
         if (!comm->isLead()) {
             out.seconds = timer.nsecsElapsed() / 1e9;
