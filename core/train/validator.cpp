@@ -179,8 +179,9 @@ ValidationOutput Validator::run(YoloModelImpl &model, const torch::Device &devic
             progress(done, total);
     }
     if (comm && comm->isDistributed()) {
-        // The communicator keeps its buffers for the gradients' all-reduce: made here under
-        // inference mode they would be inference tensors, which training may not update in place.
+        // Gloo fills the gathered tensors on its own worker threads, which are not in inference
+        // mode: tensors made under it here would be inference tensors, and that in-place write
+        // fails ("Inplace update to inference tensor outside InferenceMode").
         inference.reset();
         if (!noGrad)
             noGrad.emplace();
