@@ -1,9 +1,14 @@
+// ATen before any Qt header: this target keeps Qt's `slots` keyword, which ATen uses as a name.
+#include <torch/types.h>
+
+#include "core/checkpoint/checkpointfile.h"
 #include "core/checkpoint/retention.h"
 #include "ui/checkpoints/checkpointlisting.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -106,6 +111,36 @@ private Q_SLOTS:
         QCOMPARE(listing.keep, 0);
         QVERIFY(listing.toPrune.isEmpty());
         QCOMPARE(names(listing.kept), QStringList{QStringLiteral("epoch1.pt")});
+    }
+
+    // The window lists the folder again after every save for the whole run; the history that each
+    // file carries grows with the run and is left out of the listing (the file keeps it).
+    void listingLeavesTheHistoryOut()
+    {
+        QTemporaryDir dir;
+        const QString run = makeRun(dir, "keep: 0\n", 0);
+        QVERIFY(!run.isEmpty());
+        QJsonArray history;
+        for (int e = 1; e <= 50; ++e)
+            history.append(QJsonObject{{QStringLiteral("epoch"), e}});
+        const QString path = run + QStringLiteral("/weights/last.pt");
+        CheckpointData data;
+        data.meta = QJsonObject{{QStringLiteral("format"), 1},
+                                {QStringLiteral("kind"), QStringLiteral("full")},
+                                {QStringLiteral("epoch"), 50},
+                                {QStringLiteral("history"), history}};
+        data.tensors["w"] = torch::zeros({2});
+        QVERIFY(saveCheckpointAtomically(path, data).isOk());
+        QCOMPARE(readCheckpointInfo(path).meta.value(QStringLiteral("history")).toArray().size(),
+                 50);
+
+        const CheckpointListing listing = listRunCheckpoints(run);
+        QCOMPARE(int(listing.checkpoints.size()), 1);
+        const CheckpointInfo &info = listing.checkpoints.front();
+        QVERIFY2(info.error.isEmpty(), qPrintable(info.error));
+        QCOMPARE(info.epoch, 50);
+        QVERIFY(!info.meta.contains(QStringLiteral("history")));
+        QCOMPARE(info.meta.value(QStringLiteral("kind")).toString(), QStringLiteral("full"));
     }
 
     void emptyFolderNameListsNothing()
