@@ -35,8 +35,12 @@ int CommandLine::usage(int code)
              "(torch.load)\n"
              "  doctor [project=runs/detect data=Y threads=0]   versions, BLAS, GEMM, disk, "
              "decode speed; exit 1 on findings\n"
+             "  doctor run=DIR        why a run (live or finished, here or on another machine) "
+             "is slow, from its events.jsonl; exit 1 on findings\n"
              "  rehearse FILE [batches=10 key=value ...]   try a resume in a scratch folder: "
              "speed, and whether it reproduces the run bit for bit\n"
+             "  resize data=Y imgsz=640 [out=DIR quality=95 threads=0]   a copy of the dataset "
+             "with images scaled down to long side imgsz (faster to decode)\n"
              "  version\n"
              "Training keys (Ultralytics names and defaults): %1\n")
              .arg(TrainConfig::keys().join(QLatin1Char(' ')));
@@ -81,6 +85,8 @@ int CommandLine::run(const QStringList &arguments)
             return doctor(args);
         if (mode == QLatin1String("rehearse"))
             return rehearse(args);
+        if (mode == QLatin1String("resize"))
+            return resize(args);
     } catch (const c10::Error &e) {
         m_err << QStringLiteral("ERROR LibTorch: %1\n")
                      .arg(QString::fromStdString(e.what_without_backtrace()));
@@ -90,7 +96,7 @@ int CommandLine::run(const QStringList &arguments)
         return 1;
     }
     m_err << QStringLiteral("unknown mode '%1'; valid modes: train val predict info synth "
-                            "checkpoints inspect compare export doctor rehearse version\n")
+                            "checkpoints inspect compare export doctor rehearse resize version\n")
                  .arg(mode);
     return 2;
 }

@@ -19,6 +19,8 @@ namespace yolodeck {
 //   inspect RUN_DIR                 an Ultralytics run folder: args, epochs, best, last row
 //   compare a=FILE b=FILE [data=Y]  best vs last (or any pair): tables, compare.json, report.html
 //   export model=FILE format=state_dict   weights as a name -> tensor dict for torch.load
+//   resize data=Y imgsz=640 [out=DIR]    a copy of the dataset with images no larger than imgsz
+//   doctor [run=DIR]                this machine's speed, or why a recorded run is slow
 // Returns the process exit code. Output goes to `out`, problems to `err`.
 class CommandLine
 {
@@ -46,7 +48,9 @@ private:
     int compare(const QStringList &args);
     int exportModel(const QStringList &args);
     int doctor(const QStringList &args);
+    int doctorRun(const QString &path);
     int rehearse(const QStringList &args);
+    int resize(const QStringList &args);
     int usage(int code);
 
     QTextStream &m_out;

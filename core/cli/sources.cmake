@@ -1,5 +1,5 @@
 # yolodeck-cli's engine: one file per mode (train, val, predict, info, synth, checkpoints, inspect,
-# compare, export), the dispatcher, and what the modes share.
+# compare, export, doctor, rehearse, resize), the dispatcher, and what the modes share.
 yolodeck_core_folder(cli
     cli/commandline.h cli/commandline.cpp
     cli/modearguments.h cli/modearguments.cpp
@@ -15,6 +15,7 @@ yolodeck_core_folder(cli
     cli/exportmode.cpp
     cli/doctormode.cpp
     cli/rehearsemode.cpp
+    cli/resizemode.cpp
 )
 target_link_libraries(yolodeck_core_cli PUBLIC yolodeck_core_train yolodeck_core_compare yolodeck_core_doctor
                                          yolodeck_core_interop)

@@ -176,15 +176,57 @@ ScanResult scanOne(const QString &imagePath, int nc)
     return r;
 }
 
-// Images of a .txt list: "./x" is relative to the list's folder (Ultralytics), other relative
-// entries to the dataset root, falling back to the list's folder.
-QStringList readImageList(const QString &listPath, const QDir &root, QString *error)
+QStringList listImages(const QStringList &entries, const QDir &root, QString *error)
+{
+    QStringList files;
+    for (const QString &entry : entries) {
+        const QFileInfo info(entry);
+        if (info.isDir()) {
+            files << imagesInFolder(entry);
+        } else if (info.isFile() && hasImageSuffix(entry)) {
+            files << QDir::cleanPath(info.absoluteFilePath());
+        } else if (info.isFile()) {
+            Result<QStringList> listed = imagesInList(info.absoluteFilePath(), root);
+            if (!listed) {
+                *error = listed.error();
+                return {};
+            }
+            files << listed.take();
+        } else {
+            *error = QStringLiteral("%1 does not exist").arg(entry);
+            return {};
+        }
+    }
+    files.erase(std::remove_if(files.begin(), files.end(),
+                               [](const QString &f) { return !hasImageSuffix(f); }),
+                files.end());
+    // Sorted like Ultralytics' sorted(): by code point, so the order is the same on every machine.
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+} // namespace
+
+QStringList imagesInFolder(const QString &folder)
+{
+    QStringList files;
+    QDirIterator it(folder, QDir::Files | QDir::Readable | QDir::NoDotAndDotDot,
+                    QDirIterator::Subdirectories | QDirIterator::FollowSymlinks);
+    while (it.hasNext()) {
+        const QString file = QDir::cleanPath(it.next());
+        if (hasImageSuffix(file))
+            files << file;
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+Result<QStringList> imagesInList(const QString &listPath, const QDir &root)
 {
     QFile file(listPath);
-    if (!file.open(QIODevice::ReadOnly)) {
-        *error = QStringLiteral("cannot read image list %1: %2").arg(listPath, file.errorString());
-        return {};
-    }
+    if (!file.open(QIODevice::ReadOnly))
+        return Result<QStringList>::fail(
+            QStringLiteral("cannot read image list %1: %2").arg(listPath, file.errorString()));
     const QDir listDir = QFileInfo(listPath).absoluteDir();
     QStringList out;
     const QStringList lines = QString::fromUtf8(file.readAll()).split(QLatin1Char('\n'));
@@ -202,41 +244,12 @@ QStringList readImageList(const QString &listPath, const QDir &root, QString *er
             if (!QFileInfo::exists(path) && QFileInfo::exists(listDir.absoluteFilePath(entry)))
                 path = listDir.absoluteFilePath(entry);
         }
-        out << QDir::cleanPath(path);
+        path = QDir::cleanPath(path);
+        if (hasImageSuffix(path))
+            out << path;
     }
-    return out;
+    return Result<QStringList>::ok(out);
 }
-
-QStringList listImages(const QStringList &entries, const QDir &root, QString *error)
-{
-    QStringList files;
-    for (const QString &entry : entries) {
-        const QFileInfo info(entry);
-        if (info.isDir()) {
-            QDirIterator it(entry, QDir::Files | QDir::Readable | QDir::NoDotAndDotDot,
-                            QDirIterator::Subdirectories | QDirIterator::FollowSymlinks);
-            while (it.hasNext())
-                files << QDir::cleanPath(it.next());
-        } else if (info.isFile() && hasImageSuffix(entry)) {
-            files << QDir::cleanPath(info.absoluteFilePath());
-        } else if (info.isFile()) {
-            files << readImageList(info.absoluteFilePath(), root, error);
-            if (!error->isEmpty())
-                return {};
-        } else {
-            *error = QStringLiteral("%1 does not exist").arg(entry);
-            return {};
-        }
-    }
-    files.erase(std::remove_if(files.begin(), files.end(),
-                               [](const QString &f) { return !hasImageSuffix(f); }),
-                files.end());
-    // Sorted like Ultralytics' sorted(): by code point, so the order is the same on every machine.
-    std::sort(files.begin(), files.end());
-    return files;
-}
-
-} // namespace
 
 QString Dataset::labelPathFor(const QString &imagePath)
 {

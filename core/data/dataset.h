@@ -4,6 +4,7 @@
 #include "core/data/datasetconfig.h"
 #include "core/data/labelbox.h"
 
+#include <QDir>
 #include <QString>
 #include <QStringList>
 
@@ -71,5 +72,13 @@ private:
     QString m_root;
     QString m_fingerprint;
 };
+
+// The rules by which Dataset::scan finds a split's images, for tools that copy a dataset without
+// decoding it (core/data/datasetresize.h). Paths are clean and absolute, image suffixes only.
+// A folder is searched recursively (symlinks followed); sorted by code point.
+QStringList imagesInFolder(const QString &folder);
+// The images a .txt list names, in its order: "./x" is relative to the list's folder
+// (Ultralytics), other relative entries to the dataset root, falling back to the list's folder.
+Result<QStringList> imagesInList(const QString &listPath, const QDir &root);
 
 } // namespace yolodeck

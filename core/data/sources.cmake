@@ -1,5 +1,5 @@
-# core/data: data.yaml, dataset scan and label checks, image decoding, augmentation, the batch loader
-# and the synthetic demo dataset.
+# core/data: data.yaml, dataset scan and label checks, image decoding, augmentation, the batch loader,
+# the synthetic demo dataset and the resized copy of a dataset.
 yolodeck_core_folder(data
     data/labelbox.h
     data/datasetconfig.h data/datasetconfig.cpp
@@ -8,5 +8,6 @@ yolodeck_core_folder(data
     data/augment.h data/augment.cpp
     data/batchloader.h data/batchloader.cpp
     data/synthdataset.h data/synthdataset.cpp
+    data/datasetresize.h data/datasetresize.cpp
 )
 target_link_libraries(yolodeck_core_data PUBLIC yolodeck_core_common)

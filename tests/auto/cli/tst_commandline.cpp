@@ -192,6 +192,9 @@ private Q_SLOTS:
     void badArgumentsAreRefused_data();
     void badArgumentsAreRefused();
     void synthWritesDataset();
+    void resizeWritesCopyAndOneSummaryLine();
+    void resizeRefusesNonEmptyOutput();
+    void resizeReportsCorruptImageAndExitsWithOne();
     void trainWritesRunWithOneLinePerEpoch();
     void valOfCheckpointWritesMetrics();
     void compareWritesReportEqualToTwoVals();
@@ -343,6 +346,26 @@ void TestCommandLine::badArgumentsAreRefused_data()
     QTest::newRow("synth without out")
         << QStringList{QStringLiteral("synth"), QStringLiteral("train=4")}
         << QStringList{QStringLiteral("out=")};
+    QTest::newRow("resize without imgsz")
+        << QStringList{QStringLiteral("resize"), QStringLiteral("data=x.yaml")}
+        << QStringList{QStringLiteral("data="), QStringLiteral("imgsz=")};
+    QTest::newRow("resize unknown key")
+        << QStringList{QStringLiteral("resize"), QStringLiteral("data=x.yaml"),
+                       QStringLiteral("imgsz=64"), QStringLiteral("size=3")}
+        << QStringList{QStringLiteral("'size'"), QStringLiteral("out"), QStringLiteral("quality"),
+                       QStringLiteral("threads")};
+    QTest::newRow("resize imgsz out of range")
+        << QStringList{QStringLiteral("resize"), QStringLiteral("data=x.yaml"),
+                       QStringLiteral("imgsz=8")}
+        << QStringList{QStringLiteral("imgsz=8"), QStringLiteral("32..8192")};
+    QTest::newRow("resize bad quality")
+        << QStringList{QStringLiteral("resize"), QStringLiteral("data=x.yaml"),
+                       QStringLiteral("imgsz=64"), QStringLiteral("quality=101")}
+        << QStringList{QStringLiteral("quality=101"), QStringLiteral("1..100")};
+    QTest::newRow("resize missing data.yaml")
+        << QStringList{QStringLiteral("resize"), QStringLiteral("data=/nonexistent/data.yaml"),
+                       QStringLiteral("imgsz=64")}
+        << QStringList{QStringLiteral("/nonexistent/data.yaml"), QStringLiteral("does not exist")};
     QTest::newRow("unknown mode") << QStringList{QStringLiteral("tran"), QStringLiteral("epochs=1")}
                                   << QStringList{
                                          QStringLiteral("'tran'"),      QStringLiteral("train"),
@@ -377,6 +400,106 @@ void TestCommandLine::synthWritesDataset()
     QCOMPARE(QDir(dir + QStringLiteral("/images/train")).entryList(QDir::Files).size(), 32);
     QCOMPARE(QDir(dir + QStringLiteral("/images/val")).entryList(QDir::Files).size(), 8);
     QCOMPARE(QDir(dir + QStringLiteral("/labels/val")).entryList(QDir::Files).size(), 8);
+}
+
+// The summary line of `resize`, split into its numbers.
+struct ResizeLine
+{
+    int resized = -1, images = -1, imgsz = -1, copied = -1;
+    QString data;
+};
+
+ResizeLine resizeLine(const QString &out)
+{
+    static const QRegularExpression line(QStringLiteral(
+        "^Resized (\\d+) of (\\d+) images to long side (\\d+) \\((\\d+) already smaller, "
+        "copied(; \\d+ failed and left out, see the warnings)?\\), [0-9.]+ [kMG]B -> "
+        "[0-9.]+ [kMG]B, in [0-9.]+ s: data=(\\S+)$"));
+    ResizeLine r;
+    for (const QString &l : lines(out)) {
+        const QRegularExpressionMatch m = line.match(l);
+        if (!m.hasMatch())
+            continue;
+        r.resized = m.captured(1).toInt();
+        r.images = m.captured(2).toInt();
+        r.imgsz = m.captured(3).toInt();
+        r.copied = m.captured(4).toInt();
+        r.data = m.captured(6);
+    }
+    return r;
+}
+
+void TestCommandLine::resizeWritesCopyAndOneSummaryLine()
+{
+    QVERIFY2(!m_yaml.isEmpty(), "needs synthWritesDataset");
+    const CliRun r = runInProcess(
+        {QStringLiteral("resize"), QStringLiteral("data=") + m_yaml, QStringLiteral("imgsz=48")});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.err.isEmpty(), qPrintable(r.err));
+    const ResizeLine summary = resizeLine(r.out);
+    QVERIFY2(summary.images == 40, qPrintable(r.out));
+    QCOMPARE(summary.resized, 40); // every 64 px image shrinks to 48
+    QCOMPARE(summary.copied, 0);
+    QCOMPARE(summary.imgsz, 48);
+    // Beside the original, named after imgsz; the data= part is ready to paste.
+    QCOMPARE(summary.data, path(QStringLiteral("synth-48/data.yaml")));
+    QCOMPARE(lines(r.out).size(), 2); // what it starts, and the summary
+    const QString image = path(QStringLiteral("synth-48/images/val/val_0000.jpg"));
+    const cv::Mat copy = cv::imread(image.toStdString());
+    QCOMPARE(copy.cols, 48);
+    QCOMPARE(copy.rows, 48);
+
+    // At a size above every image, everything is copied as it is.
+    const CliRun large = runInProcess(
+        {QStringLiteral("resize"), QStringLiteral("data=") + m_yaml, QStringLiteral("imgsz=64"),
+         QStringLiteral("out=") + path(QStringLiteral("synth-copy"))});
+    QVERIFY2(large.code == 0, qPrintable(large.err));
+    const ResizeLine same = resizeLine(large.out);
+    QCOMPARE(same.resized, 0);
+    QCOMPARE(same.copied, 40);
+    QCOMPARE(same.data, path(QStringLiteral("synth-copy/data.yaml")));
+    QCOMPARE(readAll(path(QStringLiteral("synth-copy/images/val/val_0000.jpg"))),
+             readAll(path(QStringLiteral("synth/images/val/val_0000.jpg"))));
+}
+
+void TestCommandLine::resizeRefusesNonEmptyOutput()
+{
+    QVERIFY2(!m_yaml.isEmpty(), "needs synthWritesDataset");
+    const QString out = path(QStringLiteral("resize-full"));
+    QVERIFY(writeFile(out + QStringLiteral("/notes.txt"), "mine\n"));
+    const CliRun r = runInProcess({QStringLiteral("resize"), QStringLiteral("data=") + m_yaml,
+                                   QStringLiteral("imgsz=32"), QStringLiteral("out=") + out});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(out) && r.err.contains(QStringLiteral("not empty")), qPrintable(r.err));
+    QCOMPARE(lines(r.err).size(), 1);
+    QVERIFY2(r.out.isEmpty(), qPrintable(r.out));
+    QCOMPARE(QDir(out).entryList(QDir::AllEntries | QDir::NoDotAndDotDot),
+             QStringList{QStringLiteral("notes.txt")});
+}
+
+void TestCommandLine::resizeReportsCorruptImageAndExitsWithOne()
+{
+    QVERIFY2(!m_yaml.isEmpty(), "needs synthWritesDataset");
+    const QString data = path(QStringLiteral("synth-broken"));
+    QVERIFY(copyTree(path(QStringLiteral("synth")), data));
+    const QString broken = data + QStringLiteral("/images/train/broken.jpg");
+    QVERIFY(writeFile(broken, "\xff\xd8 truncated"));
+    // The built executable: the exit code a shell sees, and no crash.
+    const CliRun r = runProcess({QStringLiteral("resize"),
+                                 QStringLiteral("data=") + data + QStringLiteral("/data.yaml"),
+                                 QStringLiteral("imgsz=32"), QStringLiteral("threads=2")});
+    QVERIFY2(!r.crashed, qPrintable(r.err));
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.startsWith(QStringLiteral("WARNING ") + broken + QStringLiteral(": ")),
+             qPrintable(r.err));
+    QCOMPARE(lines(r.err).size(), 1);
+    QVERIFY2(r.out.contains(QStringLiteral("; 1 failed and left out")), qPrintable(r.out));
+    const ResizeLine summary = resizeLine(r.out);
+    QCOMPARE(summary.images, 41);
+    QCOMPARE(summary.resized, 40);
+    QCOMPARE(summary.data, data + QStringLiteral("-32/data.yaml"));
+    QVERIFY(QFile::exists(summary.data));
+    QVERIFY(!QFile::exists(data + QStringLiteral("-32/images/train/broken.jpg")));
 }
 
 void TestCommandLine::trainWritesRunWithOneLinePerEpoch()
