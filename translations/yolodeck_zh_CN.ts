@@ -995,14 +995,6 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
         <translation>数据加载是瓶颈：每个训练步有 %1% 的时间在等待图像</translation>
     </message>
     <message>
-        <source> (%1 images/s</source>
-        <translation>（%1 张图像/秒</translation>
-    </message>
-    <message>
-        <source> with %1 loader workers</source>
-        <translation>，%1 个加载线程</translation>
-    </message>
-    <message>
         <source>Try more loader workers (workers=%1) or cache=ram.</source>
         <translation>请增加加载线程（workers=%1）或使用 cache=ram。</translation>
     </message>
@@ -1021,10 +1013,6 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
     <message>
         <source>Data loading (above) is the likely cause.</source>
         <translation>可能的原因是数据加载（见上）。</translation>
-    </message>
-    <message>
-        <source>A larger batch or image size would use it better.</source>
-        <translation>更大的批次或图像尺寸能更好地利用它。</translation>
     </message>
     <message>
         <source>The system is swapping: </source>
@@ -1049,6 +1037,122 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
     <message>
         <source>Epochs are slower since the resume: %1 s per epoch now against %2 s before (+%3%). Check the device, threads= and workers= of this session.</source>
         <translation>恢复后每轮变慢：现在每轮 %1 秒，之前为 %2 秒（+%3%）。请检查本次会话的设备、threads= 和 workers=。</translation>
+    </message>
+    <message>
+        <source>%1 images/s</source>
+        <translation>%1 张图像/秒</translation>
+    </message>
+    <message>
+        <source>%1 loader workers</source>
+        <translation>%1 个加载线程</translation>
+    </message>
+    <message>
+        <source> with </source>
+        <translation>，</translation>
+    </message>
+    <message>
+        <source>about %1 of RAM for %2 images</source>
+        <translation>%2 张图像约需 %1 内存</translation>
+    </message>
+    <message>
+        <source>about %1 of RAM</source>
+        <translation>约需 %1 内存</translation>
+    </message>
+    <message>
+        <source>; %1 GiB available</source>
+        <translation>；可用 %1 GiB</translation>
+    </message>
+    <message>
+        <source>%1% of %2 cores</source>
+        <translation>%2 个核心的 %1%</translation>
+    </message>
+    <message>
+        <source>%1%</source>
+        <translation>%1%</translation>
+    </message>
+    <message>
+        <source>The CPU is already saturated (%1), so more loader workers cannot help: preparing the images is CPU-bound</source>
+        <translation>CPU 已经饱和（%1），增加加载线程也无济于事：图像准备受限于 CPU</translation>
+    </message>
+    <message>
+        <source> (decoding takes %1 ms per image)</source>
+        <translation>（每张图像解码耗时 %1 毫秒）</translation>
+    </message>
+    <message>
+        <source>The training images are a median %1 px on their long side, %2× imgsz=%3: decoding them costs far more than training at that size. Resize a copy of the dataset once with `yolodeck-cli resize data=%4 imgsz=%3` and train on the copy</source>
+        <translation>训练图像长边的中位数为 %1 像素，是 imgsz=%3 的 %2×：解码它们的开销远大于在该尺寸下训练。请用 `yolodeck-cli resize data=%4 imgsz=%3` 将数据集缩小复制一次，并在副本上训练</translation>
+    </message>
+    <message>
+        <source>, or use cache=ram (%1), which decodes each image once</source>
+        <translation>，或使用 cache=ram（%1），每张图像只解码一次</translation>
+    </message>
+    <message>
+        <source>each image kept at imgsz</source>
+        <translation>每张图像按 imgsz 保存</translation>
+    </message>
+    <message>
+        <source>Use cache=ram (%1): each image is then decoded once, not every epoch.</source>
+        <translation>请使用 cache=ram（%1）：这样每张图像只解码一次，而不是每个轮次都解码。</translation>
+    </message>
+    <message>
+        <source>cache=ram would not fit (%1). Fewer augmentations or a machine with more cores would help.</source>
+        <translation>cache=ram 放不下（%1）。减少数据增强或换用核心更多的机器会有帮助。</translation>
+    </message>
+    <message>
+        <source>cache=ram is on, so the cost is augmentation: a machine with more cores, or fewer augmentations (mosaic=0), would help.</source>
+        <translation>cache=ram 已开启，因此开销来自数据增强：换用核心更多的机器或减少增强（mosaic=0）会有帮助。</translation>
+    </message>
+    <message>
+        <source>%1 of the %2 cores are idle (CPU %3%): try workers=%4.</source>
+        <translation>%2 个核心中有 %1 个空闲（CPU %3%）：请尝试 workers=%4。</translation>
+    </message>
+    <message>
+        <source>%1 of the %2 cores are idle (CPU %3%) although workers=%4 already uses every core: the loader waits on the disk, not on the CPU.</source>
+        <translation>虽然 workers=%4 已用满所有核心，%2 个核心中仍有 %1 个空闲（CPU %3%）：加载器在等待磁盘，而不是 CPU。</translation>
+    </message>
+    <message>
+        <source> cache=ram reads each image once.</source>
+        <translation> cache=ram 只读取每张图像一次。</translation>
+    </message>
+    <message>
+        <source>workers=%1 on a machine with %2 CPU cores: loader threads beyond the cores only take turns on them and hold more images in memory. workers=%2 does the same work (Ultralytics caps workers at the core count for this reason).</source>
+        <translation>workers=%1，而机器只有 %2 个 CPU 核心：超出核心数的加载线程只会轮流占用核心，并在内存中保留更多图像。workers=%2 能完成同样的工作（Ultralytics 正因如此将 workers 限制为核心数）。</translation>
+    </message>
+    <message>
+        <source>Reading the images is slow: %1 ms per image from storage against %2 ms to decode it</source>
+        <translation>读取图像很慢：每张图像从存储读取需 %1 毫秒，而解码只需 %2 毫秒</translation>
+    </message>
+    <message>
+        <source>The images are read over the network</source>
+        <translation>图像通过网络读取</translation>
+    </message>
+    <message>
+        <source> (the dataset is on %1)</source>
+        <translation>（数据集位于 %1 上）</translation>
+    </message>
+    <message>
+        <source>. Copy the dataset to a local disk</source>
+        <translation>。请将数据集复制到本地磁盘</translation>
+    </message>
+    <message>
+        <source>, or use cache=ram so each image is read once</source>
+        <translation>，或使用 cache=ram 使每张图像只读取一次</translation>
+    </message>
+    <message>
+        <source>, or use cache=ram (%1) so each image is read once</source>
+        <translation>，或使用 cache=ram（%1）使每张图像只读取一次</translation>
+    </message>
+    <message>
+        <source>The CPU is saturated (%1%): the GPU waits for the host, so the batch size is not what limits it.</source>
+        <translation>CPU 已饱和（%1%）：GPU 在等待主机，因此限制它的并不是批大小。</translation>
+    </message>
+    <message>
+        <source>A larger batch or image size would use it better</source>
+        <translation>更大的批大小或图像尺寸能更好地利用它</translation>
+    </message>
+    <message>
+        <source>: %1 of its %2 GiB of memory are free</source>
+        <translation>：其 %2 GiB 显存中有 %1 GiB 空闲</translation>
     </message>
 </context>
 <context>
@@ -2023,6 +2127,58 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
     <message>
         <source>rank %1 %2 img/s</source>
         <translation>rank %1 %2 张/秒</translation>
+    </message>
+    <message>
+        <source>Watched run</source>
+        <translation>观察中的运行</translation>
+    </message>
+    <message>
+        <source>Process</source>
+        <translation>进程</translation>
+    </message>
+    <message>
+        <source>Its CPU</source>
+        <translation>其 CPU</translation>
+    </message>
+    <message>
+        <source>Its memory</source>
+        <translation>其内存</translation>
+    </message>
+    <message>
+        <source>Its GPU memory</source>
+        <translation>其显存</translation>
+    </message>
+    <message>
+        <source>Process %1 is no longer running and the run never wrote its end: it crashed or was killed. Resume it from last.pt in the Checkpoints tab.</source>
+        <translation>进程 %1 已不再运行，且该运行没有写入结束记录：它崩溃了或被终止了。请在“检查点”标签页中从 last.pt 恢复。</translation>
+    </message>
+    <message>
+        <source>pid %1 on %2</source>
+        <translation>%2 上的 pid %1</translation>
+    </message>
+    <message>
+        <source>not recorded (a run written before YoloDeck recorded it)</source>
+        <translation>未记录（该运行写于 YoloDeck 记录此信息之前）</translation>
+    </message>
+    <message>
+        <source> (this machine; no longer running)</source>
+        <translation>（本机；已不再运行）</translation>
+    </message>
+    <message>
+        <source> (this machine)</source>
+        <translation>（本机）</translation>
+    </message>
+    <message>
+        <source> (another machine: this machine&apos;s GPU and system figures are hidden)</source>
+        <translation>（另一台机器：已隐藏本机的 GPU 和系统数据）</translation>
+    </message>
+    <message>
+        <source>%1% (100% = one core; %2 cores)</source>
+        <translation>%1%（100% = 一个核心；共 %2 个核心）</translation>
+    </message>
+    <message>
+        <source>%1 GiB</source>
+        <translation>%1 GiB</translation>
     </message>
 </context>
 <context>

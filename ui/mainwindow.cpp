@@ -508,18 +508,17 @@ void MainWindow::onRunStarted(const RunStarted &started)
             previousEpoch = r.epoch;
         }
     }
-    ThroughputStats stats;
-    stats.training = true;
-    stats.onCuda = started.device.startsWith(QLatin1String("cuda"));
-    stats.workers = started.workers;
-    stats.cacheRam = m_cacheRam;
-    stats.epochSecondsBeforeResume = m_epochSecondsBefore;
-    m_monitor->setThroughput(stats);
+    stopWatchingRun();
+    m_figures = RunFiguresReader();
+    m_figures.add(started.event);
+    m_monitor->setThroughput(ownRunStats(true));
     m_throughputClock.start();
 }
 
 void MainWindow::onBatchFinished(const BatchProgress &progress)
 {
+    if (!progress.event.isEmpty())
+        m_figures.add(progress.event);
     m_charts->appendBatch(progress);
     m_epochLabel->setText(tr("epoch %1/%2").arg(progress.epoch).arg(progress.epochs));
     m_batchLabel->setText(tr("batch %1/%2").arg(progress.batch).arg(progress.batches));
@@ -530,10 +529,12 @@ void MainWindow::onBatchFinished(const BatchProgress &progress)
     m_progress->setValue(progress.batch);
     if (!m_throughputClock.isValid() || m_throughputClock.elapsed() >= 1000) {
         m_throughputClock.restart();
-        ThroughputStats stats = m_monitor->throughput();
-        stats.training = m_controller->state() == TrainingController::State::Running;
-        stats.imagesPerSecond = progress.imagesPerSecond;
-        stats.dataWaitShare = progress.dataWaitShare;
+        ThroughputStats stats =
+            ownRunStats(m_controller->state() == TrainingController::State::Running);
+        if (progress.event.isEmpty()) { // a run without events.jsonl lines (no run folder)
+            stats.imagesPerSecond = progress.imagesPerSecond;
+            stats.dataWaitShare = progress.dataWaitShare;
+        }
         m_monitor->setThroughput(stats);
         m_system->showProcesses({m_worldSize, progress.rankImagesPerSecond,
                                  progress.rankImagesPerSecond.empty() ? -1.0 : progress.commShare});
@@ -622,10 +623,48 @@ QString MainWindow::runSignature(const QString &runDir)
     return signature;
 }
 
+ThroughputStats MainWindow::ownRunStats(bool training) const
+{
+    ThroughputStats stats = m_figures.figures().recent;
+    stats.training = training;
+    stats.onCuda = m_device.startsWith(QLatin1String("cuda"));
+    if (stats.workers < 0)
+        stats.workers = m_workers;
+    stats.cacheRam = stats.cacheRam || m_cacheRam;
+    // This session's epochs against those before it: the history the resume started from.
+    stats.epochSecondsBeforeResume = m_epochSecondsBefore;
+    stats.epochSecondsSinceResume =
+        m_epochSecondsBefore.empty() ? std::vector<double>{} : m_epochSecondsSince;
+    return stats;
+}
+
+void MainWindow::showWatchedRun(const RunFigures &figures)
+{
+    m_watchedFigures = figures;
+    m_watchedState = processState(figures.pid, figures.host);
+    m_system->showWatchedRun(figures);
+    ThroughputStats stats = figures.recent;
+    stats.training = stats.training && m_watchedState != ProcessState::Gone;
+    m_monitor->setThroughput(stats, figures.host.isEmpty() || isThisMachine(figures.host));
+}
+
+void MainWindow::stopWatchingRun()
+{
+    if (!m_watchedFigures)
+        return;
+    m_watchedFigures.reset();
+    m_system->clearWatchedRun();
+    m_monitor->setThroughput({});
+}
+
 void MainWindow::followRunTick()
 {
     if (m_followDir.isEmpty() || m_controller->state() != TrainingController::State::Idle)
         return;
+    // A process that died writes nothing more: notice it without a change of its files.
+    if (m_watchedFigures &&
+        processState(m_watchedFigures->pid, m_watchedFigures->host) != m_watchedState)
+        showWatchedRun(*m_watchedFigures);
     const QString signature = runSignature(m_followDir);
     if (signature == m_followSignature)
         return;
@@ -691,6 +730,11 @@ void MainWindow::onRunLoaded(const RunReplay &replay)
         processes.commShare = replay.batches.back().commShare;
     }
     m_system->showProcesses(processes);
+    // A live YoloDeck run is diagnosed from its own batch lines; a finished one has nothing live.
+    if (!ultralytics && !replay.finished && replay.figures.started)
+        showWatchedRun(replay.figures);
+    else
+        stopWatchingRun();
     if (replay.finished) {
         stopFollowingRun();
     } else if (m_followDir != replay.runDir) {

@@ -9,6 +9,8 @@
 #include <QElapsedTimer>
 #include <QMainWindow>
 
+#include <optional>
+
 class QAction;
 class QLabel;
 class QMenu;
@@ -95,6 +97,11 @@ private:
     static QString ultralyticsRunText(const RunReplay &replay);
     void followRunTick();
     void stopFollowingRun();
+    // The System tab's figures: this window's run (its own batch lines, read as a watched run's
+    // are) or a run it follows.
+    ThroughputStats ownRunStats(bool training) const;
+    void showWatchedRun(const RunFigures &figures);
+    void stopWatchingRun();
 
     TrainingController *m_controller = nullptr;
     SystemMonitor *m_monitor = nullptr;
@@ -136,6 +143,9 @@ private:
     QElapsedTimer m_throughputClock; // the diagnosis gets throughput once a second, not per batch
     std::vector<double> m_epochSecondsBefore;
     std::vector<double> m_epochSecondsSince;
+    RunFiguresReader m_figures;                 // this window's run
+    std::optional<RunFigures> m_watchedFigures; // a run it follows, while it is live
+    ProcessState m_watchedState = ProcessState::Unknown;
     int m_workers = -1;
     int m_worldSize = 1; // training processes of the run shown
     bool m_cacheRam = false;

@@ -71,6 +71,7 @@ RunReplay loadRunReplay(const QString &path)
     }
 
     QFile file(events);
+    RunFiguresReader figures;
     if (file.open(QIODevice::ReadOnly)) {
         while (!file.atEnd()) {
             const QByteArray line = file.readLine().trimmed();
@@ -79,6 +80,7 @@ RunReplay loadRunReplay(const QString &path)
             // A line being written by a live run may be cut short: skip it.
             const QJsonObject e = QJsonDocument::fromJson(line).object();
             const QString type = e.value(QStringLiteral("type")).toString();
+            figures.add(e);
             if (type == QLatin1String("run_start") || type == QLatin1String("run_end"))
                 replay.finished = type == QLatin1String("run_end");
             if (type == QLatin1String("run_start")) {
@@ -128,6 +130,7 @@ RunReplay loadRunReplay(const QString &path)
             }
         }
     }
+    replay.figures = figures.figures();
     double bestFitness = -1;
     for (const EpochRecord &r : replay.history) {
         // results.csv has no fitness column (Ultralytics' layout): use the default weights then.

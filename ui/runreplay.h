@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/monitor/runfigures.h"
 #include "core/runlog/epochrecord.h"
 #include "core/train/trainingobserver.h"
 
@@ -28,6 +29,9 @@ struct RunReplay
     // Nothing more will come: the newest session wrote run_end (YoloDeck), or results.csv has
     // every planned epoch or results.png was drawn after it (Ultralytics).
     bool finished = false;
+    // Speed and host figures of the newest session (events.jsonl), for the System tab's
+    // diagnosis of a run this window only watches.
+    RunFigures figures;
 };
 
 // `path` is a run folder (YoloDeck's or Ultralytics'), or a results.csv / events.jsonl inside one.

@@ -2,6 +2,8 @@
 
 #include "core/data/imageio.h"
 
+#include <QElapsedTimer>
+
 #include <opencv2/imgproc.hpp>
 
 #include <torch/torch.h>
@@ -296,7 +298,7 @@ private:
 
     // Decodes record `index` (or takes it from the RAM cache) with its long side resized to imgsz.
     // Returns an empty image when it cannot be decoded; the failure is reported once.
-    LoadedImage loadOne(int index)
+    LoadedImage loadOne(int index, ImageLoadTiming &timing)
     {
         LoadedImage out;
         out.record = index;
@@ -312,7 +314,7 @@ private:
         }
         if (out.image.empty()) {
             QString error;
-            const cv::Mat decoded = loadImage(records[index].imagePath, &error);
+            const cv::Mat decoded = loadImage(records[index].imagePath, &error, &timing);
             if (decoded.empty()) {
                 std::lock_guard<std::mutex> lock(issueMutex);
                 if (!failed[index]) {
@@ -336,11 +338,11 @@ private:
 
     // loadOne, but a record that cannot be decoded is replaced by the next one that can (the same
     // replacement every time, so batches stay deterministic). Grey with no boxes if none can.
-    LoadedImage load(int index)
+    LoadedImage load(int index, ImageLoadTiming &timing)
     {
         const int n = int(records.size());
         for (int k = 0; k < n; ++k) {
-            LoadedImage img = loadOne((index + k) % n);
+            LoadedImage img = loadOne((index + k) % n, timing);
             if (!img.image.empty())
                 return img;
         }
@@ -351,7 +353,7 @@ private:
         return grey;
     }
 
-    Sample trainSample(const EpochPlan &plan, int index)
+    Sample trainSample(const EpochPlan &plan, int index, ImageLoadTiming &timing)
     {
         std::mt19937_64 rng(mixSeed(options.seed, uint64_t(plan.epoch), uint64_t(index)));
         const int s = options.imgsz;
@@ -368,7 +370,7 @@ private:
             std::array<cv::Mat, 4> images;
             std::array<std::vector<PixelBox>, 4> parts;
             for (int k = 0; k < 4; ++k) {
-                LoadedImage loaded = load(picks[k]);
+                LoadedImage loaded = load(picks[k], timing);
                 if (k == 0)
                     sample.record = loaded.record;
                 images[k] = loaded.image;
@@ -377,7 +379,7 @@ private:
             const cv::Mat canvas = mosaic4(images, parts, s, rng, &boxes);
             image = randomAffine(canvas, boxes, aug, s / 2, rng);
         } else {
-            LoadedImage loaded = load(index);
+            LoadedImage loaded = load(index, timing);
             sample.record = loaded.record;
             boxes = std::move(loaded.boxes);
             const cv::Mat boxed = letterbox(loaded.image, s, true, nullptr, &boxes);
@@ -391,10 +393,10 @@ private:
         return sample;
     }
 
-    Sample valSample(int index, cv::Size input)
+    Sample valSample(int index, cv::Size input, ImageLoadTiming &timing)
     {
         const int s = options.imgsz;
-        LoadedImage loaded = load(index);
+        LoadedImage loaded = load(index, timing);
         Sample sample;
         sample.record = loaded.record;
         std::vector<PixelBox> boxes = std::move(loaded.boxes);
@@ -411,6 +413,9 @@ private:
 
     std::optional<Batch> buildBatch(const EpochPlan &plan, int batchIndex)
     {
+        QElapsedTimer clock;
+        clock.start();
+        ImageLoadTiming timing;
         const cv::Size input =
             options.rect ? plan.shapes[size_t(batchIndex)] : cv::Size(options.imgsz, options.imgsz);
         const int w = input.width, h = input.height;
@@ -425,8 +430,8 @@ private:
             if (cancelled(plan))
                 return std::nullopt;
             const int index = plan.shard[begin + i];
-            const Sample sample =
-                options.augment ? trainSample(plan, index) : valSample(index, input);
+            const Sample sample = options.augment ? trainSample(plan, index, timing)
+                                                  : valSample(index, input, timing);
             batch.sampleIndices.push_back(sample.record);
             if (!options.augment)
                 batch.letterboxes.push_back(sample.letterbox);
@@ -449,6 +454,10 @@ private:
         }
         const int64_t n = int64_t(targets.size() / 6);
         batch.targets = torch::from_blob(targets.data(), {n, 6}, torch::kFloat32).clone();
+        batch.readMs = timing.readMs;
+        batch.decodeMs = timing.decodeMs;
+        batch.imagesDecoded = timing.images;
+        batch.buildMs = clock.nsecsElapsed() / 1e6;
         return batch;
     }
 

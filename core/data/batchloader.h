@@ -2,6 +2,7 @@
 
 #include "core/data/augment.h"
 #include "core/data/dataset.h"
+#include "core/data/imageio.h"
 
 #include <torch/types.h>
 
@@ -46,6 +47,12 @@ struct Batch
     std::vector<Letterbox> letterboxes; // validation (augment=false): maps back to the original
     int batchIndex = 0; // in the whole epoch (differs from the rank's count for rect shards)
     double waitMs = 0;  // time the consumer blocked in next()
+    // What building it cost its worker: reading image files, decoding them (images taken from
+    // cache=ram count in neither), and the whole batch (decode, augmentation, conversion).
+    double readMs = 0;
+    double decodeMs = 0;
+    int imagesDecoded = 0;
+    double buildMs = 0;
 };
 
 // Turns a Dataset into batches on worker threads. What a batch holds depends only on

@@ -12,7 +12,15 @@ namespace yolodeck {
 // portrait comes out portrait); grayscale is expanded to 3 channels, the alpha channel of RGBA is
 // dropped and 16-bit samples are reduced to their high byte. On failure: an empty Mat and, when
 // error is given, a one-line reason.
-cv::Mat loadImage(const QString &path, QString *error);
+// With `timing`, the time spent reading the file's bytes and decoding them is added to it, so the
+// loader can tell a slow disk from a slow decoder.
+struct ImageLoadTiming
+{
+    double readMs = 0;
+    double decodeMs = 0;
+    int images = 0; // files read and decoded (failures included)
+};
+cv::Mat loadImage(const QString &path, QString *error, ImageLoadTiming *timing = nullptr);
 
 // Lower-case file suffixes (without the dot) that count as images when a folder is scanned.
 const QStringList &imageSuffixes();

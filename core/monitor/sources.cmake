@@ -8,7 +8,9 @@ yolodeck_core_folder(monitor
     ${CMAKE_CURRENT_LIST_DIR}/systemsample.h
     ${CMAKE_CURRENT_LIST_DIR}/nvmllibrary.h ${CMAKE_CURRENT_LIST_DIR}/nvmllibrary.cpp
     ${CMAKE_CURRENT_LIST_DIR}/systemsampler.h ${CMAKE_CURRENT_LIST_DIR}/systemsampler.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/hostsampler.h ${CMAKE_CURRENT_LIST_DIR}/hostsampler.cpp
     ${CMAKE_CURRENT_LIST_DIR}/diagnosis.h ${CMAKE_CURRENT_LIST_DIR}/diagnosis.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/runfigures.h ${CMAKE_CURRENT_LIST_DIR}/runfigures.cpp
 )
 # dlopen() for NVML: the driver library is never linked, so the program runs without a GPU.
 target_link_libraries(yolodeck_core_monitor PUBLIC yolodeck_core_common ${CMAKE_DL_LIBS})

@@ -14,6 +14,8 @@
 #include "core/model/detectionloss.h"
 #include "core/model/modelscale.h"
 #include "core/model/yolomodel.h"
+#include "core/monitor/hostsampler.h"
+#include "core/monitor/runfigures.h"
 #include "core/runlog/runlog.h"
 #include "core/runlog/tfeventswriter.h"
 #include "core/runlog/writefaults.h"
@@ -270,7 +272,110 @@ private:
     double m_lastFitness = 0;
     std::atomic<double> m_lastSaveBlockedMs{0}; // read by the writer's completion handler
     WriteFaults m_writeFaults;
+    // Host figures for the batch lines (about once a second), and the run's figures as the
+    // window and `doctor run=` read them back, for the summary at the end of the run.
+    std::unique_ptr<HostSampler> m_host;
+    QElapsedTimer m_hostClock;
+    RunFiguresReader m_figures;
+    // Writes an events.jsonl line and returns it as written ("type" and "wall" included).
+    QJsonObject recordEvent(const QString &type, QJsonObject fields);
+    QJsonObject runStartFigures(const TrainConfig &cfg) const;
+    void addHostFigures(QJsonObject &event, const Batch &batch);
+    void sayRunSummary();
 };
+
+QJsonObject Trainer::Impl::recordEvent(const QString &type, QJsonObject fields)
+{
+    if (m_log)
+        m_log->appendEvent(type, fields);
+    fields.insert(QStringLiteral("type"), type);
+    fields.insert(QStringLiteral("wall"), QDateTime::currentMSecsSinceEpoch() / 1000.0);
+    m_figures.add(fields);
+    return fields;
+}
+
+// What the diagnosis needs to know about the machine and the data, for run_start.
+QJsonObject Trainer::Impl::runStartFigures(const TrainConfig &cfg) const
+{
+    std::vector<int> sides;
+    qint64 cacheBytes = 0;
+    for (const ImageRecord &r : m_train.records()) {
+        const int side = std::max(r.width, r.height);
+        if (side <= 0)
+            continue;
+        sides.push_back(side);
+        // The loader keeps each image with its long side at imgsz, 3 bytes a pixel.
+        const double scale = double(cfg.imgsz) / side;
+        cacheBytes += qint64(std::lround(r.width * scale)) * std::lround(r.height * scale) * 3;
+    }
+    QJsonObject out{
+        {QStringLiteral("cores"), HostSampler::usableCores()},
+        {QStringLiteral("workers"), m_loader ? m_loader->options().workers : cfg.workers},
+        {QStringLiteral("imgsz"), cfg.imgsz},
+        {QStringLiteral("cache"), cfg.cache},
+        {QStringLiteral("data"), cfg.data},
+        {QStringLiteral("train_images"), int(m_train.records().size())},
+        {QStringLiteral("cache_ram_bytes"), double(cacheBytes)}};
+    if (!sides.empty()) {
+        std::nth_element(sides.begin(), sides.begin() + std::ptrdiff_t(sides.size() / 2),
+                         sides.end());
+        out.insert(QStringLiteral("image_median"), sides[sides.size() / 2]);
+        const QString store =
+            networkFileSystem(QFileInfo(m_train.records().front().imagePath).absolutePath());
+        if (!store.isEmpty())
+            out.insert(QStringLiteral("image_store"), store);
+    }
+    return out;
+}
+
+// Per image, what reading and decoding this batch's files cost its worker, and, about once a
+// second, what the process costs the machine.
+void Trainer::Impl::addHostFigures(QJsonObject &event, const Batch &batch)
+{
+    if (batch.imagesDecoded > 0) {
+        event.insert(QStringLiteral("read_ms"), batch.readMs / batch.imagesDecoded);
+        event.insert(QStringLiteral("decode_ms"), batch.decodeMs / batch.imagesDecoded);
+    }
+    if (!m_host)
+        return;
+    if (m_hostClock.isValid() && m_hostClock.elapsed() < 1000)
+        return;
+    m_hostClock.start();
+    const HostFigures f = m_host->sample();
+    if (f.processCpuPercent)
+        event.insert(QStringLiteral("cpu"), std::round(*f.processCpuPercent * 10) / 10);
+    if (f.machineCpuPercent)
+        event.insert(QStringLiteral("sys_cpu"), std::round(*f.machineCpuPercent * 10) / 10);
+    event.insert(QStringLiteral("rss"), double(f.residentBytes));
+    event.insert(QStringLiteral("mem_avail"), double(f.memoryAvailableBytes));
+    if (f.gpuMemoryBytes)
+        event.insert(QStringLiteral("gpu_mem"), double(*f.gpuMemoryBytes));
+}
+
+// One paragraph at the end of a session: its speed, the share of the step spent waiting for
+// data, and what the diagnosis rules find in the session's figures (the window's rules).
+void Trainer::Impl::sayRunSummary()
+{
+    const RunFigures figures = m_figures.figures();
+    ThroughputStats stats = figures.session;
+    if (stats.imagesPerSecond < 0)
+        return;
+    QString text = QStringLiteral("Speed: %1 images/s; data loading took %2% of the step time")
+                       .arg(stats.imagesPerSecond, 0, 'f', 1)
+                       .arg(stats.dataWaitShare * 100, 0, 'f', 0);
+    if (stats.machineCpuPercent >= 0 && stats.cores > 0)
+        text += QStringLiteral(", CPU %1% of %2 cores")
+                    .arg(stats.machineCpuPercent, 0, 'f', 0)
+                    .arg(stats.cores);
+    if (stats.decodeMsPerImage >= 0)
+        text += QStringLiteral(", %1 ms to read and %2 ms to decode an image")
+                    .arg(stats.readMsPerImage, 0, 'f', 1)
+                    .arg(stats.decodeMsPerImage, 0, 'f', 1);
+    say(LogLevel::Info, text + QLatin1Char('.'));
+    stats.training = true; // the rules judge the session that just ran
+    for (const Finding &f : diagnose({}, stats))
+        say(LogLevel::Warning, f.text);
+}
 
 void Trainer::Impl::say(LogLevel level, const QString &text)
 {
@@ -1499,21 +1604,29 @@ RunFinished Trainer::Impl::runUnchecked()
     started.mode = m_mode;
     started.exact = m_exact;
     started.history = m_history;
-    if (m_log)
-        m_log->appendEvent(QStringLiteral("run_start"),
-                           {{QStringLiteral("mode"), m_mode},
-                            {QStringLiteral("epochs"), m_epochs},
-                            {QStringLiteral("start_epoch"), m_startEpoch},
-                            {QStringLiteral("start_batch"), m_startBatch},
-                            {QStringLiteral("batches_per_epoch"), m_nb},
-                            {QStringLiteral("device"), started.device},
-                            {QStringLiteral("model"), started.modelName},
-                            {QStringLiteral("exact"), m_exact},
-                            {QStringLiteral("world_size"), m_comm->worldSize()},
-                            {QStringLiteral("launcher"), m_comm->launcher()},
-                            {QStringLiteral("threads"), m_threads},
-                            {QStringLiteral("pid"), qint64(::getpid())},
-                            {QStringLiteral("host"), QSysInfo::machineHostName()}});
+    if (lead()) {
+        // Primed here, so the first batch line already has the CPU share since the start.
+        m_host = std::make_unique<HostSampler>(m_device.is_cuda());
+        m_host->sample();
+        m_hostClock.invalidate();
+    }
+    QJsonObject startFields = runStartFigures(cfg);
+    for (const auto &[key, value] : std::initializer_list<std::pair<QString, QJsonValue>>{
+             {QStringLiteral("mode"), m_mode},
+             {QStringLiteral("epochs"), m_epochs},
+             {QStringLiteral("start_epoch"), m_startEpoch},
+             {QStringLiteral("start_batch"), m_startBatch},
+             {QStringLiteral("batches_per_epoch"), m_nb},
+             {QStringLiteral("device"), started.device},
+             {QStringLiteral("model"), started.modelName},
+             {QStringLiteral("exact"), m_exact},
+             {QStringLiteral("world_size"), m_comm->worldSize()},
+             {QStringLiteral("launcher"), m_comm->launcher()},
+             {QStringLiteral("threads"), m_threads},
+             {QStringLiteral("pid"), qint64(::getpid())},
+             {QStringLiteral("host"), QSysInfo::machineHostName()}})
+        startFields.insert(key, value);
+    started.event = recordEvent(QStringLiteral("run_start"), startFields);
     if (m_observer)
         m_observer->runStarted(started);
     openTensorBoard();
@@ -1680,7 +1793,8 @@ RunFinished Trainer::Impl::runUnchecked()
                               {QStringLiteral("loss"), toJsonArray(batchLoss)},
                               {QStringLiteral("lr"), toJsonArray(m_lastLr)},
                               {QStringLiteral("ips"), progress.imagesPerSecond},
-                              {QStringLiteral("wait"), progress.dataWaitShare}};
+                              {QStringLiteral("wait"), progress.dataWaitShare},
+                              {QStringLiteral("step_ms"), std::round(progress.stepMs * 10) / 10}};
             if (distributed()) {
                 rankIps[0] = ownIps;
                 progress.rankImagesPerSecond = rankIps;
@@ -1691,8 +1805,10 @@ RunFinished Trainer::Impl::runUnchecked()
                 event.insert(QStringLiteral("rank_ips"), ips);
                 event.insert(QStringLiteral("comm"), ownComm);
             }
-            if (m_log)
-                m_log->appendEvent(QStringLiteral("batch"), event);
+            if (lead()) {
+                addHostFigures(event, *batch);
+                progress.event = recordEvent(QStringLiteral("batch"), event);
+            }
             if (m_tensorboard) {
                 static const char *tags[] = {"batch/box_loss", "batch/cls_loss", "batch/dfl_loss"};
                 Status written = okStatus();
@@ -1747,6 +1863,7 @@ RunFinished Trainer::Impl::runUnchecked()
                             .arg(i)
                             .arg(m_nb)
                             .arg(m_log->weightsDir() + QStringLiteral("/last.pt")));
+                    sayRunSummary();
                     m_tensorboard.reset();
                     m_log->appendEvent(QStringLiteral("run_end"),
                                        {{QStringLiteral("stopped"), true},
@@ -1825,8 +1942,7 @@ RunFinished Trainer::Impl::runUnchecked()
         QJsonObject ev = record.toJson();
         ev.insert(QStringLiteral("best"), isBest);
         ev.insert(QStringLiteral("epoch_seconds"), finished.epochSeconds);
-        if (m_log)
-            m_log->appendEvent(QStringLiteral("epoch"), ev);
+        recordEvent(QStringLiteral("epoch"), ev);
         tensorBoardEpoch(record);
         if (m_observer && lead())
             m_observer->epochFinished(finished);
@@ -1898,6 +2014,8 @@ RunFinished Trainer::Impl::runUnchecked()
                            .arg(m_log->runDir());
     }
     m_tensorboard.reset();
+    if (lead())
+        sayRunSummary();
     for (const QString &line : m_writeFaults.summary())
         say(LogLevel::Warning, line);
     if (m_log)

@@ -2,6 +2,7 @@
 
 #include "core/runlog/epochrecord.h"
 
+#include <QJsonObject>
 #include <QString>
 
 #include <array>
@@ -40,6 +41,7 @@ struct RunStarted
     QString mode;      // "new", "resume", "branch", "fine-tune"
     bool exact = true; // false for a forced resume
     History history;   // epochs already done (resume/branch): the charts start from these
+    QJsonObject event; // the run_start line of events.jsonl, "type" and "wall" included
 };
 
 struct BatchProgress
@@ -62,6 +64,9 @@ struct BatchProgress
     // share of this step rank 0 spent in collectives (gradient all-reduce and the step's flags).
     std::vector<double> rankImagesPerSecond;
     double commShare = 0;
+    // The batch line of events.jsonl ("type" and "wall" included): with the host figures the
+    // trainer samples about once a second (core/monitor/runfigures.h reads them).
+    QJsonObject event;
 };
 
 struct ValidationProgress

@@ -45,9 +45,10 @@ void SystemMonitor::stop()
     m_worker = nullptr;
 }
 
-void SystemMonitor::setThroughput(const ThroughputStats &stats)
+void SystemMonitor::setThroughput(const ThroughputStats &stats, bool onThisMachine)
 {
     m_throughput = stats;
+    m_onThisMachine = onThisMachine;
     rediagnose();
 }
 
@@ -66,7 +67,7 @@ void SystemMonitor::rediagnose()
     std::vector<SystemSample> window;
     const qint64 newest = m_history.empty() ? 0 : m_history.back().timestampMs;
     for (const SystemSample &s : m_history) {
-        if (newest - s.timestampMs <= kDiagnosisSeconds * 1000)
+        if (m_onThisMachine && newest - s.timestampMs <= kDiagnosisSeconds * 1000)
             window.push_back(s);
     }
     std::vector<Finding> findings = diagnose(window, m_throughput);

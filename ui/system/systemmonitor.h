@@ -36,8 +36,10 @@ public:
     const ThroughputStats &throughput() const { return m_throughput; }
     const std::vector<Finding> &findings() const { return m_findings; }
 
-    // The trainer's side of the diagnosis, updated by the window from training progress.
-    void setThroughput(const ThroughputStats &stats);
+    // The trainer's side of the diagnosis, updated by the window from training progress or from
+    // a watched run's events.jsonl. `onThisMachine` false (a run another machine trains): the
+    // samples of this machine do not describe it and the rules leave them out.
+    void setThroughput(const ThroughputStats &stats, bool onThisMachine = true);
 
 Q_SIGNALS:
     void sampleReady(const yolodeck::SystemSample &sample);
@@ -55,6 +57,7 @@ private:
     ThroughputStats m_throughput;
     std::vector<Finding> m_findings;
     bool m_reportedTraining = false;
+    bool m_onThisMachine = true;
 };
 
 } // namespace yolodeck

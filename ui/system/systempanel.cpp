@@ -76,6 +76,26 @@ SystemPanel::SystemPanel(QWidget *parent)
     auto content = new QWidget;
     auto layout = new QVBoxLayout(content);
 
+    m_watchBox = new QGroupBox(tr("Watched run"));
+    auto watchGrid = new QGridLayout(m_watchBox);
+    m_watchProcess = valueLabel();
+    m_watchProcess->setWordWrap(true);
+    m_watchCpu = valueLabel();
+    m_watchMemory = valueLabel();
+    m_watchGpuMemory = valueLabel();
+    const QList<std::pair<QString, QLabel *>> watchRows = {
+        {tr("Process"), m_watchProcess},
+        {tr("Its CPU"), m_watchCpu},
+        {tr("Its memory"), m_watchMemory},
+        {tr("Its GPU memory"), m_watchGpuMemory}};
+    for (int r = 0; r < watchRows.size(); ++r) {
+        watchGrid->addWidget(new QLabel(watchRows[r].first), r, 0);
+        watchGrid->addWidget(watchRows[r].second, r, 1);
+    }
+    watchGrid->setColumnStretch(1, 1);
+    m_watchBox->setVisible(false);
+    layout->addWidget(m_watchBox);
+
     m_gpuBox = new QGroupBox(tr("GPUs"));
     m_gpuGrid = new QGridLayout(m_gpuBox);
     m_gpuStatus = new QLabel(tr("Looking for NVIDIA GPUs…"));
@@ -83,8 +103,8 @@ SystemPanel::SystemPanel(QWidget *parent)
     m_gpuGrid->addWidget(m_gpuStatus, 0, 0, 1, 7);
     layout->addWidget(m_gpuBox);
 
-    auto systemBox = new QGroupBox(tr("System"));
-    auto systemGrid = new QGridLayout(systemBox);
+    m_systemBox = new QGroupBox(tr("System"));
+    auto systemGrid = new QGridLayout(m_systemBox);
     auto addRow = [](QGridLayout *grid, int row, const QString &name, QLabel *value,
                      Sparkline *line) {
         grid->addWidget(new QLabel(name), row, 0);
@@ -106,7 +126,7 @@ SystemPanel::SystemPanel(QWidget *parent)
     addRow(systemGrid, 2, tr("Swap"), m_swap, m_swapLine);
     addRow(systemGrid, 3, tr("This program"), m_process, nullptr);
     systemGrid->setColumnStretch(2, 1);
-    layout->addWidget(systemBox);
+    layout->addWidget(m_systemBox);
 
     auto throughputBox = new QGroupBox(tr("Training throughput"));
     auto throughputGrid = new QGridLayout(throughputBox);
@@ -280,6 +300,9 @@ void SystemPanel::showSample(const SystemSample &sample)
     m_swapLine->setValues(historyOf(&swap, 0));
     m_process->setText(tr("%1 GiB resident").arg(gib(sample.processResidentBytes)));
 
+    // A watched run's throughput comes from its own batch lines (showWatchedRun).
+    if (m_watching)
+        return;
     // Throughput is sampled at the same 1 Hz so its sparkline lines up with the others.
     const ThroughputStats stats = m_monitor ? m_monitor->throughput() : ThroughputStats{};
     const bool known = stats.training && stats.imagesPerSecond >= 0;
@@ -305,6 +328,14 @@ void SystemPanel::showSample(const SystemSample &sample)
 void SystemPanel::showFindings(const std::vector<Finding> &findings)
 {
     const bool training = m_monitor && m_monitor->throughput().training;
+    if (m_watching && m_watchState == ProcessState::Gone) {
+        m_diagnosis->setText(
+            tr("Process %1 is no longer running and the run never wrote its end: it crashed or "
+               "was killed. Resume it from last.pt in the Checkpoints tab.")
+                .arg(m_watchPid)
+                .toHtmlEscaped());
+        return;
+    }
     if (findings.empty()) {
         m_diagnosis->setText(training ? tr("No problem found: the run looks healthy.")
                                       : tr("The diagnosis starts when training runs."));
@@ -333,6 +364,93 @@ void SystemPanel::showProcesses(const ProcessStats &stats)
     for (size_t rank = 0; rank < stats.rankImagesPerSecond.size(); ++rank)
         ranks << tr("rank %1 %2 img/s").arg(rank).arg(stats.rankImagesPerSecond[rank], 0, 'f', 0);
     m_rankThroughput->setText(ranks.isEmpty() ? dash() : ranks.join(QStringLiteral(" · ")));
+}
+
+void SystemPanel::showWatchedRun(const RunFigures &figures)
+{
+    m_watching = true;
+    m_watchPid = figures.pid;
+    m_watchState = processState(figures.pid, figures.host);
+    const bool here = isThisMachine(figures.host);
+    const bool known = figures.pid > 0 && !figures.host.isEmpty();
+    QString process = known ? tr("pid %1 on %2").arg(figures.pid).arg(figures.host)
+                            : tr("not recorded (a run written before YoloDeck recorded it)");
+    if (known && here)
+        process += m_watchState == ProcessState::Gone ? tr(" (this machine; no longer running)")
+                                                      : tr(" (this machine)");
+    else if (known)
+        process += tr(" (another machine: this machine's GPU and system figures are hidden)");
+    m_watchProcess->setText(process);
+    const ThroughputStats &recent = figures.recent;
+    m_watchCpu->setText(figures.processCpuPercent
+                            ? (recent.cores > 0
+                                   ? tr("%1% (100% = one core; %2 cores)")
+                                         .arg(*figures.processCpuPercent, 0, 'f', 0)
+                                         .arg(recent.cores)
+                                   : tr("%1%").arg(*figures.processCpuPercent, 0, 'f', 0))
+                            : dash());
+    m_watchMemory->setText(
+        figures.residentBytes ? tr("%1 GiB resident").arg(gib(*figures.residentBytes)) : dash());
+    m_watchGpuMemory->setText(
+        figures.gpuMemoryBytes ? tr("%1 GiB").arg(gib(*figures.gpuMemoryBytes)) : dash());
+    m_watchBox->setVisible(true);
+    // Another machine's run: this machine's rows would read as the run's, so they go.
+    m_gpuBox->setVisible(here || !known);
+    m_systemBox->setVisible(here || !known);
+
+    const bool live = recent.training && m_watchState != ProcessState::Gone;
+    m_imagesPerSecond->setText(live && recent.imagesPerSecond >= 0
+                                   ? tr("%1").arg(recent.imagesPerSecond, 0, 'f', 1)
+                                   : dash());
+    m_dataWait->setText(live && recent.dataWaitShare >= 0
+                            ? tr("%1% of each step").arg(recent.dataWaitShare * 100, 0, 'f', 0)
+                            : dash());
+    std::vector<double> images;
+    std::vector<double> waits;
+    for (const RunFigures::Point &p : figures.points) {
+        images.push_back(p.imagesPerSecond);
+        waits.push_back(p.waitPercent);
+    }
+    m_imagesLine->setValues(images, 0);
+    m_dataWaitLine->setValues(waits, 100);
+    m_throughputHistory.clear();
+    // The process may have died with nothing else changed: the text says so at once.
+    showFindings(m_monitor ? m_monitor->findings() : std::vector<Finding>{});
+}
+
+void SystemPanel::clearWatchedRun()
+{
+    if (!m_watching)
+        return;
+    m_watching = false;
+    m_watchState = ProcessState::Unknown;
+    m_watchBox->setVisible(false);
+    m_gpuBox->setVisible(true);
+    m_systemBox->setVisible(true);
+    m_imagesPerSecond->setText(dash());
+    m_dataWait->setText(dash());
+    m_imagesLine->setValues({}, 0);
+    m_dataWaitLine->setValues({}, 100);
+    showFindings(m_monitor ? m_monitor->findings() : std::vector<Finding>{});
+}
+
+QString SystemPanel::watchedText() const
+{
+    if (!m_watching)
+        return {};
+    return QStringList{m_watchProcess->text(), m_watchCpu->text(), m_watchMemory->text(),
+                       m_watchGpuMemory->text()}
+        .join(QStringLiteral(" | "));
+}
+
+QString SystemPanel::throughputText() const
+{
+    return m_imagesPerSecond->text() + QStringLiteral(" | ") + m_dataWait->text();
+}
+
+bool SystemPanel::machineRowsShown() const
+{
+    return !m_gpuBox->isHidden() && !m_systemBox->isHidden();
 }
 
 QString SystemPanel::gpuRowText(int row) const

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/monitor/diagnosis.h"
+#include "core/monitor/runfigures.h"
 #include "core/monitor/systemsample.h"
 
 #include <QWidget>
@@ -45,6 +46,12 @@ public:
     // The window sets it when a run starts and with each throughput update; a one-process run
     // hides the rows.
     void showProcesses(const ProcessStats &stats);
+    // A run this window follows but does not train (File → Open Run on a live run): which process
+    // and machine, what it costs there, and its throughput, all from its events.jsonl. A run on
+    // another machine hides this machine's GPU and System rows, which would not be its own.
+    void showWatchedRun(const RunFigures &figures);
+    void clearWatchedRun();
+    bool isWatching() const { return m_watching; }
 
     // Read-outs, for tests and the status bar.
     int gpuRowCount() const { return int(m_gpuRows.size()); }
@@ -54,6 +61,10 @@ public:
     QString diagnosisText() const;
     // "2 · all-reduce 12% of each step | rank 0 512 img/s · rank 1 498 img/s"; empty when hidden.
     QString processesText() const;
+    // "pid 4242 on node-3 (another machine) | 97% of 2 cores | 1.2 GiB | —"; empty when hidden.
+    QString watchedText() const;
+    QString throughputText() const; // "123.4 | 45% of each step"
+    bool machineRowsShown() const;  // the GPU and System boxes
 
 private:
     struct GpuRow
@@ -90,6 +101,15 @@ private:
     QLabel *m_rankThroughputName = nullptr;
     QLabel *m_rankThroughput = nullptr;
     QLabel *m_diagnosis = nullptr;
+    QGroupBox *m_systemBox = nullptr;
+    QGroupBox *m_watchBox = nullptr;
+    QLabel *m_watchProcess = nullptr;
+    QLabel *m_watchCpu = nullptr;
+    QLabel *m_watchMemory = nullptr;
+    QLabel *m_watchGpuMemory = nullptr;
+    bool m_watching = false;
+    ProcessState m_watchState = ProcessState::Unknown;
+    qint64 m_watchPid = 0;
     std::deque<std::pair<double, double>> m_throughputHistory; // images/s, wait share
     std::deque<SystemSample> m_localHistory; // when no monitor is attached (tests, replay)
 };

@@ -176,6 +176,193 @@ private Q_SLOTS:
             << window({}) << newRun << QList<int>{} << QStringList{};
     }
 
+    // The rules that need the training machine's figures (cores, CPU, image sizes, read and decode
+    // times), each with the advice it must give and the advice it must not.
+    void machineRules_data()
+    {
+        QTest::addColumn<std::vector<SystemSample>>("samples");
+        QTest::addColumn<ThroughputStats>("stats");
+        QTest::addColumn<QList<int>>("expectedRules");
+        QTest::addColumn<QStringList>("expectedWords");
+        QTest::addColumn<QStringList>("absentWords");
+
+        using R = Finding::Rule;
+        // The case: 3000x3000 JPEGs at imgsz 64 on 2 cores, 8 loader workers.
+        ThroughputStats big;
+        big.training = true;
+        big.imagesPerSecond = 3.1;
+        big.dataWaitShare = 0.87;
+        big.workers = 8;
+        big.cores = 2;
+        big.machineCpuPercent = 98;
+        big.imgsz = 64;
+        big.medianImageSide = 3000;
+        big.trainImages = 100;
+        big.cacheRamBytes = 100 * 64 * 64 * 3;
+        big.memoryAvailableBytes = 5 * kGiB;
+        big.readMsPerImage = 0.4;
+        big.decodeMsPerImage = 81.5;
+        big.data = QStringLiteral("/data/big/data.yaml");
+        QTest::newRow("oversized images, CPU saturated: resize or cache, not workers")
+            << window({60, -1}) << big
+            << QList<int>{int(R::DataLoadingBottleneck), int(R::MoreWorkersThanCores)}
+            << QStringList{QStringLiteral("87%"),
+                           QStringLiteral("98% of 2 cores"),
+                           QStringLiteral("cannot help"),
+                           QStringLiteral("81.5 ms per image"),
+                           QStringLiteral("median 3000 px"),
+                           QStringLiteral("47× imgsz=64"),
+                           QStringLiteral("yolodeck-cli resize data=/data/big/data.yaml imgsz=64"),
+                           QStringLiteral("cache=ram (about 1 MiB of RAM for 100 images; 5.0 "
+                                          "GiB available)"),
+                           QStringLiteral("workers=8 on a machine with 2 CPU cores")}
+            << QStringList{QStringLiteral("Try more loader workers"), QStringLiteral("workers=16"),
+                           QStringLiteral("cores are idle")};
+
+        // The same figures recorded by a run on another machine: no local sample is needed, and
+        // this machine's idle CPU (40% in the samples) must not make the advice "more workers".
+        ThroughputStats pinned = big;
+        pinned.machineCpuPercent = -1;
+        pinned.processCpuPercent = 197; // both of its cores
+        QTest::newRow("trainer using all of its cores counts as saturated")
+            << window({}) << pinned
+            << QList<int>{int(R::DataLoadingBottleneck), int(R::MoreWorkersThanCores)}
+            << QStringList{QStringLiteral("saturated"), QStringLiteral("resize")}
+            << QStringList{QStringLiteral("Try more loader workers"),
+                           QStringLiteral("cores are idle")};
+
+        ThroughputStats nearSize = big;
+        nearSize.medianImageSide = 800;
+        nearSize.imgsz = 640;
+        nearSize.workers = 2;
+        QTest::newRow("CPU saturated, images near imgsz: cache=ram, no resize")
+            << window({60, -1}) << nearSize << QList<int>{int(R::DataLoadingBottleneck)}
+            << QStringList{QStringLiteral("Use cache=ram (about"), QStringLiteral("decoded once")}
+            << QStringList{QStringLiteral("resize"), QStringLiteral("workers=4")};
+
+        ThroughputStats noRoom = nearSize;
+        noRoom.cacheRamBytes = 20 * kGiB;
+        noRoom.memoryAvailableBytes = 4 * kGiB;
+        QTest::newRow("CPU saturated, cache=ram would not fit")
+            << window({60, -1}) << noRoom << QList<int>{int(R::DataLoadingBottleneck)}
+            << QStringList{QStringLiteral("would not fit"), QStringLiteral("20.0 GiB")}
+            << QStringList{QStringLiteral("Use cache=ram"), QStringLiteral("workers=")};
+
+        ThroughputStats cached = nearSize;
+        cached.cacheRam = true;
+        QTest::newRow("CPU saturated with cache=ram on: augmentation")
+            << window({60, -1}) << cached << QList<int>{int(R::DataLoadingBottleneck)}
+            << QStringList{QStringLiteral("cache=ram is on"), QStringLiteral("augmentation")}
+            << QStringList{QStringLiteral("Use cache=ram"), QStringLiteral("workers=4")};
+
+        ThroughputStats idle = big;
+        idle.machineCpuPercent = 40;
+        idle.cores = 16;
+        idle.workers = 4;
+        idle.medianImageSide = 640;
+        idle.imgsz = 640;
+        QTest::newRow("data-bound with idle cores: more workers, how many free")
+            << window({60, -1}) << idle << QList<int>{int(R::DataLoadingBottleneck)}
+            << QStringList{QStringLiteral("9 of the 16 cores are idle"),
+                           QStringLiteral("workers=8")}
+            << QStringList{QStringLiteral("saturated"), QStringLiteral("resize")};
+
+        ThroughputStats idleAllWorkers = idle;
+        idleAllWorkers.workers = 16;
+        QTest::newRow("data-bound, idle cores, workers = cores: the disk")
+            << window({60, -1}) << idleAllWorkers << QList<int>{int(R::DataLoadingBottleneck)}
+            << QStringList{QStringLiteral("waits on the disk")}
+            << QStringList{QStringLiteral("workers=32"), QStringLiteral("saturated")};
+
+        ThroughputStats fast;
+        fast.training = true;
+        fast.imagesPerSecond = 410;
+        fast.dataWaitShare = 0.04;
+        fast.workers = 8;
+        fast.cores = 2;
+        QTest::newRow("more workers than cores")
+            << window({60, -1}) << fast << QList<int>{int(R::MoreWorkersThanCores)}
+            << QStringList{QStringLiteral("workers=8 on a machine with 2 CPU cores"),
+                           QStringLiteral("workers=2 does the same work")}
+            << QStringList{QStringLiteral("bottleneck")};
+
+        ThroughputStats enough = fast;
+        enough.workers = 2;
+        QTest::newRow("workers = cores is quiet")
+            << window({60, -1}) << enough << QList<int>{} << QStringList{} << QStringList{};
+
+        ThroughputStats nfs;
+        nfs.training = true;
+        nfs.imagesPerSecond = 40;
+        nfs.dataWaitShare = 0.55;
+        nfs.workers = 8;
+        nfs.cores = 8;
+        nfs.machineCpuPercent = 30;
+        nfs.readMsPerImage = 42;
+        nfs.decodeMsPerImage = 8;
+        nfs.imageStore = QStringLiteral("nfs");
+        nfs.cacheRamBytes = 2 * kGiB;
+        nfs.memoryAvailableBytes = 16 * kGiB;
+        QTest::newRow("slow network image store")
+            << window({60, -1}) << nfs
+            << QList<int>{int(R::DataLoadingBottleneck), int(R::SlowImageStore)}
+            << QStringList{QStringLiteral("42.0 ms per image from storage against 8.0 ms"),
+                           QStringLiteral("on nfs"), QStringLiteral("local disk"),
+                           QStringLiteral("cache=ram (about 2.0 GiB")}
+            << QStringList{QStringLiteral("saturated")};
+
+        ThroughputStats localFast = nfs;
+        localFast.imageStore.clear();
+        localFast.readMsPerImage = 0.3;
+        QTest::newRow("fast local reads are not a slow store")
+            << window({60, -1}) << localFast << QList<int>{int(R::DataLoadingBottleneck)}
+            << QStringList{QStringLiteral("waits on the disk")}
+            << QStringList{QStringLiteral("from storage"), QStringLiteral("local disk")};
+
+        ThroughputStats nfsFast = nfs;
+        nfsFast.dataWaitShare = 0.02;
+        nfsFast.readMsPerImage = 1;
+        QTest::newRow("network store that keeps up is quiet")
+            << window({60, -1}) << nfsFast << QList<int>{} << QStringList{} << QStringList{};
+
+        ThroughputStats gpu = fast;
+        gpu.onCuda = true;
+        gpu.workers = 2;
+        QTest::newRow("GPU under-used with idle CPU: batch, with the memory headroom")
+            << window({60, 31}) << gpu << QList<int>{int(R::GpuUnderused)}
+            << QStringList{QStringLiteral("larger batch"),
+                           QStringLiteral("16.0 of its 24.0 GiB of memory are free")}
+            << QStringList{QStringLiteral("saturated")};
+
+        ThroughputStats gpuBusyHost = gpu;
+        gpuBusyHost.machineCpuPercent = 97;
+        QTest::newRow("GPU under-used, CPU saturated: not a larger batch")
+            << window({60, 31}) << gpuBusyHost << QList<int>{int(R::GpuUnderused)}
+            << QStringList{QStringLiteral("CPU is saturated (97%)")}
+            << QStringList{QStringLiteral("larger batch")};
+    }
+
+    void machineRules()
+    {
+        QFETCH(std::vector<SystemSample>, samples);
+        QFETCH(ThroughputStats, stats);
+        QFETCH(QList<int>, expectedRules);
+        QFETCH(QStringList, expectedWords);
+        QFETCH(QStringList, absentWords);
+
+        QString text;
+        QList<int> rules;
+        for (const Finding &f : diagnose(samples, stats)) {
+            rules << int(f.rule);
+            text += f.text + QLatin1Char('\n');
+        }
+        QCOMPARE(rules, expectedRules);
+        for (const QString &word : expectedWords)
+            QVERIFY2(text.contains(word), qPrintable(word + QLatin1String(" not in: ") + text));
+        for (const QString &word : absentWords)
+            QVERIFY2(!text.contains(word), qPrintable(word + QLatin1String(" said in: ") + text));
+    }
+
     void rules()
     {
         QFETCH(std::vector<SystemSample>, samples);

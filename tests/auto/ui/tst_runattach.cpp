@@ -20,6 +20,7 @@
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QSysInfo>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -226,6 +227,22 @@ private Q_SLOTS:
                  "yolodeck-cli ended before the replay: make the run longer");
         QVERIFY2(replayedEpochs < kEpochs, qPrintable(QString::number(replayedEpochs)));
 
+        // The System tab watches the process: which one, where, and its throughput from the batch
+        // lines, diagnosed by the rules of the window's own runs.
+        SystemPanel *system = window.systemPanel();
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            system->isWatching() && !system->throughputText().startsWith(QStringLiteral("\u2014")),
+            qPrintable(system->throughputText()), 20000);
+        QVERIFY2(system->watchedText().startsWith(QStringLiteral("pid %1 on %2 (this machine)")
+                                                      .arg(cli.processId())
+                                                      .arg(QSysInfo::machineHostName())),
+                 qPrintable(system->watchedText()));
+        QVERIFY(system->throughputText().contains(QStringLiteral("% of each step")));
+        QVERIFY(system->machineRowsShown());
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            !system->diagnosisText().contains(QStringLiteral("starts when training runs")),
+            qPrintable(system->diagnosisText()), 10000);
+
         // While yolodeck-cli trains, the charts grow: batch points and epoch rows.
         QTRY_VERIFY2_WITH_TIMEOUT(
             losses->batchPointCount() > replayedBatches &&
@@ -246,6 +263,9 @@ private Q_SLOTS:
         QCOMPARE(resultRows(runDir), kEpochs);
         QTRY_COMPARE_WITH_TIMEOUT(metrics->epochPointCount(), resultRows(runDir), 20000);
         QTRY_COMPARE_WITH_TIMEOUT(losses->batchPointCount(), kEpochs * kBatchesPerEpoch, 20000);
+        // Ended: nothing live is left to watch.
+        QTRY_VERIFY_WITH_TIMEOUT(!system->isWatching(), 10000);
+        QCOMPARE(system->throughputText(), QStringLiteral("\u2014 | \u2014"));
         losses->flush();
         QVERIFY(strictlyIncreasingKeys(losses->plot()->graph(0)));
         QCOMPARE(losses->epochPointCount(), kEpochs);
@@ -313,6 +333,87 @@ private Q_SLOTS:
         QVERIFY(appendTo(csv, kUltralyticsRows[5])); // nobody follows any more
         QTest::qWait(2500);
         QCOMPARE(metrics->epochPointCount(), 5);
+    }
+
+    // A run another machine trains (a cluster job writing to a shared disk): its own recorded
+    // figures, none of this machine's, and the diagnosis the oversized-image case needs.
+    void watchedRunOnAnotherMachine()
+    {
+        const QString runDir = m_dir.filePath(QStringLiteral("remote/train"));
+        const QString events = runDir + QStringLiteral("/events.jsonl");
+        QByteArray lines =
+            "{\"type\":\"run_start\",\"wall\":1700000000,\"mode\":\"new\",\"epochs\":3,"
+            "\"batches_per_epoch\":25,\"device\":\"cpu\",\"pid\":4242,"
+            "\"host\":\"gpu-node-3.elsewhere\",\"cores\":2,\"workers\":8,\"imgsz\":64,"
+            "\"cache\":\"false\",\"data\":\"/data/big/data.yaml\",\"train_images\":100,"
+            "\"image_median\":3000,\"cache_ram_bytes\":1228800}\n";
+        for (int i = 1; i <= 10; ++i)
+            lines += QByteArrayLiteral("{\"type\":\"batch\",\"wall\":") +
+                     QByteArray::number(1700000000 + i) +
+                     ",\"epoch\":1,\"batch\":" + QByteArray::number(i) +
+                     ",\"batches\":25,\"loss\":[1,2,1],\"lr\":[0.01,0.01,0.01],\"ips\":3.1,"
+                     "\"wait\":0.87,\"read_ms\":0.4,\"decode_ms\":81.5,\"cpu\":195,"
+                     "\"sys_cpu\":98,\"rss\":1288490188,\"mem_avail\":5368709120}\n";
+        QVERIFY(appendTo(events, lines));
+
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        SystemPanel *system = window.systemPanel();
+        QVERIFY(system->machineRowsShown());
+        window.openRun(runDir);
+        QTRY_VERIFY_WITH_TIMEOUT(system->isWatching(), 20000);
+        QCOMPARE(system->watchedText(),
+                 QStringLiteral("pid 4242 on gpu-node-3.elsewhere (another machine: this "
+                                "machine's GPU and system figures are hidden) | 195% (100% = "
+                                "one core; 2 cores) | 1.2 GiB resident | \u2014"));
+        QVERIFY(!system->machineRowsShown());
+        QCOMPARE(system->throughputText(), QStringLiteral("3.1 | 87% of each step"));
+        QTRY_VERIFY2_WITH_TIMEOUT(system->diagnosisText().contains(QStringLiteral(
+                                      "yolodeck-cli resize data=/data/big/data.yaml imgsz=64")),
+                                  qPrintable(system->diagnosisText()), 10000);
+        const QString diagnosis = system->diagnosisText();
+        QVERIFY2(diagnosis.contains(QStringLiteral("98% of 2 cores")), qPrintable(diagnosis));
+        QVERIFY2(diagnosis.contains(QStringLiteral("47× imgsz=64")), qPrintable(diagnosis));
+        QVERIFY2(!diagnosis.contains(QStringLiteral("Try more loader workers")),
+                 qPrintable(diagnosis));
+
+        // The run ends: this machine's rows come back.
+        QVERIFY(appendTo(events, "{\"type\":\"run_end\",\"wall\":1700000020}\n"));
+        QTRY_VERIFY_WITH_TIMEOUT(!system->isWatching(), 10000);
+        QVERIFY(system->machineRowsShown());
+    }
+
+    // A run on this machine whose process died without writing its end (killed, or a crash).
+    void watchedRunWhoseProcessDied()
+    {
+        QProcess child;
+        child.start(QStringLiteral("true"), {});
+        QVERIFY(child.waitForStarted());
+        const qint64 pid = child.processId();
+        QVERIFY(child.waitForFinished());
+
+        const QString runDir = m_dir.filePath(QStringLiteral("died/train"));
+        QVERIFY(appendTo(runDir + QStringLiteral("/events.jsonl"),
+                         "{\"type\":\"run_start\",\"wall\":1700000000,\"mode\":\"new\","
+                         "\"epochs\":3,\"batches_per_epoch\":4,\"device\":\"cpu\",\"pid\":" +
+                             QByteArray::number(pid) + ",\"host\":\"" +
+                             QSysInfo::machineHostName().toUtf8() + "\"}\n" +
+                             batchLine(1, QByteArray(), 0)));
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.openRun(runDir);
+        SystemPanel *system = window.systemPanel();
+        QTRY_VERIFY_WITH_TIMEOUT(system->isWatching(), 20000);
+        QVERIFY2(
+            system->watchedText().contains(QStringLiteral("(this machine; no longer running)")),
+            qPrintable(system->watchedText()));
+        QVERIFY(system->machineRowsShown());
+        QTRY_VERIFY2_WITH_TIMEOUT(system->diagnosisText().contains(
+                                      QStringLiteral("Process %1 is no longer running").arg(pid)),
+                                  qPrintable(system->diagnosisText()), 10000);
+        QCOMPARE(system->throughputText(), QStringLiteral("\u2014 | \u2014"));
     }
 
     // A data-parallel run trained by other processes: the System tab shows its processes and each
