@@ -1154,6 +1154,10 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
         <source>: %1 of its %2 GiB of memory are free</source>
         <translation>：其 %2 GiB 显存中有 %1 GiB 空闲</translation>
     </message>
+    <message>
+        <source>cache=ram is on and still filling: each image is decoded once, in the first epoch, and the epochs after it skip the decoding.</source>
+        <translation>cache=ram 已开启，仍在填充：每张图像只在第一个轮次解码一次，之后的轮次不再解码。</translation>
+    </message>
 </context>
 <context>
     <name>yolodeck::ImageComparisonModel</name>

@@ -88,7 +88,10 @@ std::optional<Finding> dataLoading(double cpuPercent, const ThroughputStats &sta
                        "for images")
                        .arg(percent(stats.dataWaitShare)) +
                    throughputNote(stats) + QLatin1String(". ");
-    const bool saturated = cpuPercent >= t.cpuSaturatedPercent;
+    // Saturated: busier than the threshold, or not one whole core left idle (85% of 2 cores).
+    const bool saturated = cpuPercent >= t.cpuSaturatedPercent ||
+                           (cpuPercent >= 0 && stats.cores > 0 &&
+                            std::floor(stats.cores * (1.0 - cpuPercent / 100.0)) < 1.0);
     const QString cores =
         stats.cores > 0
             ? QCoreApplication::translate("yolodeck::Diagnosis", "%1% of %2 cores")
@@ -146,6 +149,12 @@ std::optional<Finding> dataLoading(double cpuPercent, const ThroughputStats &sta
                         "cache=ram would not fit (%1). Fewer augmentations or a machine with more "
                         "cores would help.")
                         .arg(cache);
+        } else if (stats.decodeMsPerImage >= 0) {
+            // Images are still being decoded with cache=ram on: the cache is filling.
+            text += QCoreApplication::translate(
+                "yolodeck::Diagnosis",
+                "cache=ram is on and still filling: each image is decoded once, in the first "
+                "epoch, and the epochs after it skip the decoding.");
         } else {
             text += QCoreApplication::translate(
                 "yolodeck::Diagnosis",

@@ -248,8 +248,25 @@ private Q_SLOTS:
             << QStringList{QStringLiteral("would not fit"), QStringLiteral("20.0 GiB")}
             << QStringList{QStringLiteral("Use cache=ram"), QStringLiteral("workers=")};
 
+        // Not one whole core idle is saturated too (measured: 85% of 2 cores while decoding).
+        ThroughputStats noCoreIdle = nearSize;
+        noCoreIdle.machineCpuPercent = 85;
+        QTest::newRow("85% of 2 cores leaves no core idle: saturated")
+            << window({60, -1}) << noCoreIdle << QList<int>{int(R::DataLoadingBottleneck)}
+            << QStringList{QStringLiteral("saturated (85% of 2 cores)")}
+            << QStringList{QStringLiteral("cores are idle"), QStringLiteral("waits on the disk")};
+
+        ThroughputStats filling = nearSize;
+        filling.cacheRam = true;
+        QTest::newRow("cache=ram on while it fills")
+            << window({60, -1}) << filling << QList<int>{int(R::DataLoadingBottleneck)}
+            << QStringList{QStringLiteral("still filling")}
+            << QStringList{QStringLiteral("Use cache=ram"), QStringLiteral("augmentation")};
+
         ThroughputStats cached = nearSize;
         cached.cacheRam = true;
+        cached.readMsPerImage = -1; // nothing decoded any more: every image comes from the cache
+        cached.decodeMsPerImage = -1;
         QTest::newRow("CPU saturated with cache=ram on: augmentation")
             << window({60, -1}) << cached << QList<int>{int(R::DataLoadingBottleneck)}
             << QStringList{QStringLiteral("cache=ram is on"), QStringLiteral("augmentation")}
