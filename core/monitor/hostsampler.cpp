@@ -82,30 +82,16 @@ QString networkFileSystem(const QString &path)
     if (::statfs(QFile::encodeName(path).constData(), &fs) != 0)
         return {};
     // Magic numbers of linux/magic.h (and FUSE's), which statfs reports in f_type.
-    switch (quint32(fs.f_type)) {
-    case 0x6969u:
-        return QStringLiteral("nfs");
-    case 0xFF534D42u:
-        return QStringLiteral("cifs");
-    case 0xFE534D42u:
-        return QStringLiteral("smb2");
-    case 0x517Bu:
-        return QStringLiteral("smb");
-    case 0x65735546u:
-        return QStringLiteral("fuse");
-    case 0x01021997u:
-        return QStringLiteral("9p");
-    case 0x00C36400u:
-        return QStringLiteral("ceph");
-    case 0x47504653u:
-        return QStringLiteral("gpfs");
-    case 0x0BD00BD0u:
-        return QStringLiteral("lustre");
-    case 0x5346414Fu:
-        return QStringLiteral("afs");
-    default:
-        return {};
+    static const std::pair<quint32, const char *> kRemote[] = {
+        {0x6969u, "nfs"},      {0xFF534D42u, "cifs"}, {0xFE534D42u, "smb2"},
+        {0x517Bu, "smb"},      {0x65735546u, "fuse"}, {0x01021997u, "9p"},
+        {0x00C36400u, "ceph"}, {0x47504653u, "gpfs"}, {0x0BD00BD0u, "lustre"},
+        {0x5346414Fu, "afs"}};
+    for (const auto &[magic, name] : kRemote) {
+        if (quint32(fs.f_type) == magic)
+            return QString::fromLatin1(name);
     }
+    return {};
 }
 
 } // namespace yolodeck

@@ -5,6 +5,7 @@
 #include "core/model/modelscale.h"
 #include "core/train/resumeplanner.h"
 #include "core/train/trainconfig.h"
+#include "tests/auto/cli/clirun.h"
 #include "tests/auto/common/testfiles.h"
 
 #include <QDir>
@@ -36,13 +37,6 @@ using namespace yolodeck::testing;
 namespace {
 
 // What one yolodeck-cli invocation left behind.
-struct CliRun
-{
-    int code = -1;
-    QString out;
-    QString err;
-    bool crashed = false; // ended by a signal (or killed after the timeout)
-};
 
 // The arguments of the short training runs: the tiny scale on 64 px images, one optimizer step
 // per batch, no warmup and no mosaic so an epoch takes well under a second. threads=1 because
@@ -76,19 +70,6 @@ QStringList words(const QString &line)
 {
     static const QRegularExpression space(QStringLiteral("\\s+"));
     return line.split(space, Qt::SkipEmptyParts);
-}
-
-QByteArray readAll(const QString &path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-bool writeFile(const QString &path, const QByteArray &bytes)
-{
-    QDir().mkpath(QFileInfo(path).absolutePath());
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
 }
 
 QJsonObject readJson(const QString &path)
@@ -235,14 +216,7 @@ private:
 
 CliRun TestCommandLine::runInProcess(const QStringList &args) const
 {
-    CliRun r;
-    QTextStream out(&r.out);
-    QTextStream err(&r.err);
-    CommandLine cli(out, err);
-    r.code = cli.run(args);
-    out.flush();
-    err.flush();
-    return r;
+    return runCliInProcess(args);
 }
 
 CliRun TestCommandLine::runProcess(const QStringList &args, int timeoutMs) const

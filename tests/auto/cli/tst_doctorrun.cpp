@@ -1,6 +1,6 @@
-#include "core/cli/commandline.h"
 #include "core/data/synthdataset.h"
 #include "core/monitor/runfigures.h"
+#include "tests/auto/cli/clirun.h"
 
 #include <QDir>
 #include <QFile>
@@ -10,6 +10,7 @@
 #include <sched.h>
 
 using namespace yolodeck;
+using namespace yolodeck::testing;
 
 // The oversized-image case of a slow run, end to end: yolodeck-cli trains a tiny model at imgsz 64
 // on 3000 x 3000 JPEGs with more loader workers than cores, records its figures in events.jsonl,
@@ -21,22 +22,7 @@ class TestDoctorRun : public QObject
 
     QTemporaryDir m_dir;
 
-    struct Run
-    {
-        int code = -1;
-        QString out, err;
-    };
-    static Run cli(const QStringList &args)
-    {
-        Run r;
-        QTextStream out(&r.out);
-        QTextStream err(&r.err);
-        CommandLine cli(out, err);
-        r.code = cli.run(args);
-        out.flush();
-        err.flush();
-        return r;
-    }
+    static CliRun cli(const QStringList &args) { return runCliInProcess(args); }
 
 private Q_SLOTS:
     void oversizedImagesGetResizeAdviceNotMoreWorkers()
@@ -66,7 +52,7 @@ private Q_SLOTS:
         QVERIFY(writeSynthDataset(synth).isOk());
         const QString yaml = synth.dir + QStringLiteral("/data.yaml");
 
-        const Run train = cli(
+        const CliRun train = cli(
             {QStringLiteral("train"), QStringLiteral("data=") + yaml, QStringLiteral("model=tiny"),
              QStringLiteral("imgsz=64"), QStringLiteral("batch=4"), QStringLiteral("epochs=2"),
              QStringLiteral("workers=4"), QStringLiteral("threads=1"), QStringLiteral("val=false"),
@@ -102,7 +88,7 @@ private Q_SLOTS:
         QVERIFY2(!log.contains(QStringLiteral("Try more loader workers")), qPrintable(log));
 
         // And so does the doctor, reading the folder afterwards.
-        const Run doctor = cli({QStringLiteral("doctor"), QStringLiteral("run=") + runDir});
+        const CliRun doctor = cli({QStringLiteral("doctor"), QStringLiteral("run=") + runDir});
         QCOMPARE(doctor.code, 1);
         const QString text = doctor.out;
         for (const QString &word :
@@ -117,7 +103,7 @@ private Q_SLOTS:
 
     void doctorRunRefusesWhatIsNotARun()
     {
-        const Run missing =
+        const CliRun missing =
             cli({QStringLiteral("doctor"),
                  QStringLiteral("run=") + m_dir.filePath(QStringLiteral("nothing"))});
         QCOMPARE(missing.code, 2);
@@ -129,12 +115,12 @@ private Q_SLOTS:
         QVERIFY(events.open(QIODevice::WriteOnly));
         events.write("{\"type\":\"message\"}\n");
         events.close();
-        const Run noStart = cli({QStringLiteral("doctor"), QStringLiteral("run=") + empty});
+        const CliRun noStart = cli({QStringLiteral("doctor"), QStringLiteral("run=") + empty});
         QCOMPARE(noStart.code, 2);
         QVERIFY2(noStart.err.contains(QStringLiteral("no run_start line")),
                  qPrintable(noStart.err));
-        const Run mixed = cli({QStringLiteral("doctor"), QStringLiteral("run=") + empty,
-                               QStringLiteral("threads=2")});
+        const CliRun mixed = cli({QStringLiteral("doctor"), QStringLiteral("run=") + empty,
+                                  QStringLiteral("threads=2")});
         QCOMPARE(mixed.code, 2);
     }
 };

@@ -23,6 +23,21 @@ inline bool copyTree(const QString &from, const QString &to)
     return true;
 }
 
+// The bytes of a file; empty when it cannot be read.
+inline QByteArray readAll(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+// Writes bytes to path, creating its folder; false when any of it failed.
+inline bool writeFile(const QString &path, const QByteArray &bytes)
+{
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
+}
+
 // CRC-32 (ISO-HDLC), as zip and PNG use it: tests forge archives and images with valid checksums.
 inline quint32 crc32(const QByteArray &bytes)
 {

@@ -2,6 +2,7 @@
 #include "core/data/datasetresize.h"
 #include "core/data/imageio.h"
 #include "core/data/synthdataset.h"
+#include "tests/auto/common/testfiles.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -16,6 +17,7 @@
 #include <cmath>
 
 using namespace yolodeck;
+using namespace yolodeck::testing;
 
 // resizeDataset's promises (core/data/datasetresize.h), on the generated dataset at 400 px plus
 // hand-made images: non-square, EXIF-rotated, small, background, corrupt.
@@ -39,19 +41,6 @@ private Q_SLOTS:
 namespace {
 
 constexpr int kImgsz = 160;
-
-QByteArray readAll(const QString &path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-bool writeFile(const QString &path, const QByteArray &bytes)
-{
-    QDir().mkpath(QFileInfo(path).absolutePath());
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
-}
 
 bool writeImage(const QString &path, int width, int height)
 {
