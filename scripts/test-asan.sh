@@ -15,8 +15,9 @@ JOBS=${JOBS:-$(nproc)}
 
 # The CI share, for the 45-minute budget of 2-core CI (build and run): every reader of a file
 # YoloDeck takes in (data.yaml, labels, images, predictions, results.csv, events.jsonl, tfevents,
-# pickles, checkpoints) with their fuzz regressions; the loader's worker threads, the background
-# checkpoint writer and the system sampler; training under injected write faults (tst_diskspace:
+# pickles, checkpoints; a run's figures read back for its diagnosis) with their fuzz regressions;
+# the loader's worker threads, the background checkpoint writer and the system sampler; training
+# under injected write faults (tst_diskspace:
 # the trainer, its writer thread and every file of a run folder); and the 63-row bad-input
 # catalogue through the sanitized yolodeck-cli. Left to the full pass: the window (the UI library
 # alone takes about ten minutes to build with the sanitizers on 2 cores) and the long training
@@ -24,7 +25,7 @@ JOBS=${JOBS:-$(nproc)}
 CI_TESTS="tst_textutil tst_datasetconfig tst_dataset tst_batchloader tst_predictionfiles
 tst_detectionmetrics tst_tfevents tst_picklereader tst_checkpointfile tst_checkpointwriter
 tst_checkpointlist tst_distsettings tst_trainconfig tst_lrschedule tst_diskspace tst_nvmllibrary
-tst_systemsampler tst_diagnosis tst_fuzzregressions tst_badinputs"
+tst_systemsampler tst_diagnosis tst_runfigures tst_fuzzregressions tst_badinputs"
 
 bash scripts/asan-configure.sh "$BUILD"
 
