@@ -2184,6 +2184,14 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
         <source>%1 GiB</source>
         <translation>%1 GiB</translation>
     </message>
+    <message>
+        <source>%1 GiB on %2, %3% busy</source>
+        <translation>%2 上 %1 GiB，繁忙 %3%</translation>
+    </message>
+    <message>
+        <source>%1 GiB on %2</source>
+        <translation>%2 上 %1 GiB</translation>
+    </message>
 </context>
 <context>
     <name>yolodeck::SystemReportDialog</name>

@@ -290,20 +290,39 @@ std::optional<Finding> gpuUnderused(const std::vector<SystemSample> &window,
             (!busiest || l.sum / l.count > busiest->sum / busiest->count))
             busiest = &l;
     }
-    if (!busiest)
+    QString name;
+    double average = 0, seconds = 0;
+    qint64 memoryUsed = -1, memoryTotal = -1;
+    if (busiest) {
+        name = busiest->name;
+        average = busiest->sum / busiest->count;
+        seconds = window.size() >= 2
+                      ? (window.back().timestampMs - window.front().timestampMs) / 1000.0
+                      : 0.0;
+        for (const GpuSample &g : window.back().gpus) {
+            if (g.name == busiest->name && g.memoryUsedBytes && g.memoryTotalBytes) {
+                memoryUsed = *g.memoryUsedBytes;
+                memoryTotal = *g.memoryTotalBytes;
+            }
+        }
+    } else if (stats.gpuSamples >= t.minimumGpuSamples && stats.gpuUtilizationPercent >= 0) {
+        // No GPU among this machine's samples: the run's own recorded GPU (about 1 Hz).
+        name = stats.gpuName;
+        average = stats.gpuUtilizationPercent;
+        seconds = stats.gpuSamples;
+        memoryUsed = stats.gpuDeviceMemoryUsedBytes;
+        memoryTotal = stats.gpuDeviceMemoryTotalBytes;
+    } else {
         return std::nullopt;
-    const double average = busiest->sum / busiest->count;
+    }
     if (average >= t.gpuUtilizationPercent)
         return std::nullopt;
-    const double seconds = window.size() >= 2
-                               ? (window.back().timestampMs - window.front().timestampMs) / 1000.0
-                               : 0.0;
     QString text =
         QCoreApplication::translate(
             "yolodeck::Diagnosis",
             "The GPU is under-used: %1 averaged %2% utilisation over the last "
             "%3 s. ")
-            .arg(busiest->name, QString::number(average, 'f', 0), QString::number(seconds, 'f', 0));
+            .arg(name, QString::number(average, 'f', 0), QString::number(seconds, 'f', 0));
     if (dataBound) {
         text += QCoreApplication::translate("yolodeck::Diagnosis",
                                             "Data loading (above) is the likely cause.");
@@ -317,16 +336,10 @@ std::optional<Finding> gpuUnderused(const std::vector<SystemSample> &window,
     } else {
         text += QCoreApplication::translate("yolodeck::Diagnosis",
                                             "A larger batch or image size would use it better");
-        const GpuSample *gpu = nullptr;
-        for (const GpuSample &g : window.back().gpus) {
-            if (g.name == busiest->name && g.memoryUsedBytes && g.memoryTotalBytes)
-                gpu = &g;
-        }
-        if (gpu)
+        if (memoryUsed >= 0 && memoryTotal > 0)
             text += QCoreApplication::translate("yolodeck::Diagnosis",
                                                 ": %1 of its %2 GiB of memory are free")
-                        .arg(gibibytes(*gpu->memoryTotalBytes - *gpu->memoryUsedBytes),
-                             gibibytes(*gpu->memoryTotalBytes));
+                        .arg(gibibytes(memoryTotal - memoryUsed), gibibytes(memoryTotal));
         text += QLatin1Char('.');
     }
     return Finding{Finding::Rule::GpuUnderused, text};
@@ -364,11 +377,19 @@ std::optional<Finding> swapping(const std::vector<SystemSample> &window,
 }
 
 std::optional<Finding> gpuMemory(const std::vector<SystemSample> &window,
-                                 const DiagnosisThresholds &t)
+                                 const ThroughputStats &stats, const DiagnosisThresholds &t)
 {
-    if (window.empty())
-        return std::nullopt;
-    for (const GpuSample &g : window.back().gpus) {
+    std::vector<GpuSample> gpus = window.empty() ? std::vector<GpuSample>{} : window.back().gpus;
+    if (gpus.empty() && stats.gpuDeviceMemoryUsedBytes >= 0 &&
+        stats.gpuDeviceMemoryTotalBytes > 0) {
+        // No GPU among this machine's samples: the run's own recorded GPU.
+        GpuSample recorded;
+        recorded.name = stats.gpuName;
+        recorded.memoryUsedBytes = stats.gpuDeviceMemoryUsedBytes;
+        recorded.memoryTotalBytes = stats.gpuDeviceMemoryTotalBytes;
+        gpus.push_back(recorded);
+    }
+    for (const GpuSample &g : gpus) {
         const auto share = g.memoryShare();
         if (!share || *share <= t.gpuMemoryShare)
             continue;
@@ -431,7 +452,7 @@ std::vector<Finding> diagnose(const std::vector<SystemSample> &window, const Thr
     for (const auto &finding :
          {data, moreWorkersThanCores(stats), slowImageStore(stats, thresholds),
           gpuUnderused(window, stats, thresholds, data.has_value(), cpu),
-          swapping(window, thresholds), gpuMemory(window, thresholds),
+          swapping(window, thresholds), gpuMemory(window, stats, thresholds),
           slowerSinceResume(stats, thresholds)}) {
         if (finding)
             out.push_back(*finding);

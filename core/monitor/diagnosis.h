@@ -30,6 +30,13 @@ struct ThroughputStats
     double processCpuPercent = -1;    // the trainer itself; 100 = one core
     qint64 memoryAvailableBytes = -1; // its RAM still available
     qint64 gpuMemoryUsedBytes = -1;   // the trainer's GPU memory (NVML), when no local samples
+    // Its training GPU as recorded (a watched run, possibly on another machine): the rules use
+    // these when the samples of this machine have no GPU.
+    QString gpuName;
+    double gpuUtilizationPercent = -1;    // mean over the recorded samples
+    int gpuSamples = 0;                   // how many samples that mean has
+    qint64 gpuDeviceMemoryUsedBytes = -1; // the whole GPU, every process
+    qint64 gpuDeviceMemoryTotalBytes = -1;
     // The data and what reading it costs.
     QString data; // the data= the run was started with
     int imgsz = -1;

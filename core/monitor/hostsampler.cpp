@@ -71,8 +71,24 @@ HostFigures HostSampler::sample()
         m_previousTicks = ticks;
         m_previousMs = f.timestampMs;
     }
-    if (m_nvml && m_nvml->isAvailable())
-        f.gpuMemoryBytes = m_nvml->processMemoryBytes(qint64(::getpid()));
+    if (m_nvml && m_nvml->isAvailable()) {
+        const std::vector<std::pair<int, qint64>> byGpu =
+            m_nvml->processMemoryByGpu(qint64(::getpid()));
+        if (!byGpu.empty()) {
+            qint64 total = 0;
+            std::pair<int, qint64> main = byGpu.front();
+            for (const auto &g : byGpu) {
+                total += g.second;
+                if (g.second > main.second)
+                    main = g;
+            }
+            f.gpuMemoryBytes = total;
+            for (const GpuSample &g : m_nvml->sample()) {
+                if (g.index == main.first)
+                    f.gpu = g;
+            }
+        }
+    }
     return f;
 }
 

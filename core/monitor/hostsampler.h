@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/monitor/gpusample.h"
 #include "core/monitor/systemsampler.h"
 
 #include <QString>
@@ -22,6 +23,8 @@ struct HostFigures
     qint64 residentBytes = 0;                // VmRSS
     qint64 memoryAvailableBytes = 0;         // the machine's MemAvailable
     std::optional<qint64> gpuMemoryBytes;    // this process on every GPU (NVML), when known
+    // The GPU on which this process holds the most memory (its training GPU), as NVML reads it.
+    std::optional<GpuSample> gpu;
 };
 
 // Samples HostFigures from /proc (replaceable for tests) and, when asked for GPU figures, NVML.

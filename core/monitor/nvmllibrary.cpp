@@ -179,10 +179,20 @@ std::vector<GpuSample> NvmlLibrary::sample() const
 
 std::optional<qint64> NvmlLibrary::processMemoryBytes(qint64 pid) const
 {
-    if (!m_initialized || !m_api->getComputeProcesses)
+    const std::vector<std::pair<int, qint64>> byGpu = processMemoryByGpu(pid);
+    if (byGpu.empty())
         return std::nullopt;
     qint64 total = 0;
-    bool seen = false;
+    for (const auto &[index, bytes] : byGpu)
+        total += bytes;
+    return total;
+}
+
+std::vector<std::pair<int, qint64>> NvmlLibrary::processMemoryByGpu(qint64 pid) const
+{
+    std::vector<std::pair<int, qint64>> out;
+    if (!m_initialized || !m_api->getComputeProcesses)
+        return out;
     const int count = deviceCount();
     for (int i = 0; i < count; ++i) {
         nvmlDevice_t device = nullptr;
@@ -198,14 +208,18 @@ std::optional<qint64> NvmlLibrary::processMemoryBytes(qint64 pid) const
         }
         if (rc != NVML_SUCCESS)
             continue;
+        qint64 bytes = 0;
+        bool seen = false;
         for (unsigned int k = 0; k < n && k < infos.size(); ++k) {
             if (qint64(infos[k].pid) != pid || infos[k].usedGpuMemory == NVML_VALUE_NOT_AVAILABLE)
                 continue;
-            total += qint64(infos[k].usedGpuMemory);
+            bytes += qint64(infos[k].usedGpuMemory);
             seen = true;
         }
+        if (seen)
+            out.emplace_back(i, bytes);
     }
-    return seen ? std::optional<qint64>(total) : std::nullopt;
+    return out;
 }
 
 } // namespace yolodeck

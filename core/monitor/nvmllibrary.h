@@ -41,6 +41,8 @@ public:
     // the CUDA context included); nothing when the process holds none, the driver cannot tell,
     // or the library is unavailable.
     std::optional<qint64> processMemoryBytes(qint64 pid) const;
+    // The same per GPU: (NVML index, bytes) of each GPU on which the process holds memory.
+    std::vector<std::pair<int, qint64>> processMemoryByGpu(qint64 pid) const;
 
     static QString defaultLibraryPath();
 

@@ -95,6 +95,11 @@ void RunFiguresReader::add(const QJsonObject &e)
         b.processCpu = number(e, "cpu");
         b.memoryAvailable = qint64(number(e, "mem_avail"));
         b.gpuMemory = qint64(number(e, "gpu_mem"));
+        b.gpuUtil = number(e, "gpu_util");
+        b.gpuUsed = qint64(number(e, "gpu_used"));
+        b.gpuTotal = qint64(number(e, "gpu_total"));
+        if (e.contains(QStringLiteral("gpu_name")))
+            m_base.gpuName = e.value(QStringLiteral("gpu_name")).toString();
         if (b.processCpu >= 0)
             m_run.processCpuPercent = b.processCpu;
         if (number(e, "rss") >= 0)
@@ -130,7 +135,7 @@ void RunFiguresReader::add(const QJsonObject &e)
 ThroughputStats RunFiguresReader::averaged(ThroughputStats s,
                                            const std::deque<BatchFigures> &batches, size_t from)
 {
-    std::vector<double> read, decode, machine, process;
+    std::vector<double> read, decode, machine, process, gpuUtil;
     double ips = 0, wait = 0, weight = 0;
     for (size_t i = from; i < batches.size(); ++i) {
         const BatchFigures &b = batches[i];
@@ -151,6 +156,16 @@ ThroughputStats RunFiguresReader::averaged(ThroughputStats s,
             s.memoryAvailableBytes = b.memoryAvailable;
         if (b.gpuMemory >= 0)
             s.gpuMemoryUsedBytes = b.gpuMemory;
+        if (b.gpuUtil >= 0)
+            gpuUtil.push_back(b.gpuUtil);
+        if (b.gpuUsed >= 0 && b.gpuTotal > 0) {
+            s.gpuDeviceMemoryUsedBytes = b.gpuUsed;
+            s.gpuDeviceMemoryTotalBytes = b.gpuTotal;
+        }
+    }
+    if (!gpuUtil.empty()) {
+        s.gpuUtilizationPercent = mean(gpuUtil);
+        s.gpuSamples = int(gpuUtil.size());
     }
     if (weight > 0) {
         s.imagesPerSecond = ips / weight;

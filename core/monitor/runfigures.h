@@ -68,6 +68,9 @@ private:
         double processCpu = -1;
         qint64 memoryAvailable = -1;
         qint64 gpuMemory = -1;
+        double gpuUtil = -1;
+        qint64 gpuUsed = -1;
+        qint64 gpuTotal = -1;
     };
     static ThroughputStats averaged(ThroughputStats base, const std::deque<BatchFigures> &batches,
                                     size_t from);

@@ -350,6 +350,15 @@ void Trainer::Impl::addHostFigures(QJsonObject &event, const Batch &batch)
     event.insert(QStringLiteral("mem_avail"), double(f.memoryAvailableBytes));
     if (f.gpuMemoryBytes)
         event.insert(QStringLiteral("gpu_mem"), double(*f.gpuMemoryBytes));
+    if (f.gpu) {
+        event.insert(QStringLiteral("gpu_name"), f.gpu->name);
+        if (f.gpu->utilizationPercent)
+            event.insert(QStringLiteral("gpu_util"), *f.gpu->utilizationPercent);
+        if (f.gpu->memoryUsedBytes && f.gpu->memoryTotalBytes) {
+            event.insert(QStringLiteral("gpu_used"), double(*f.gpu->memoryUsedBytes));
+            event.insert(QStringLiteral("gpu_total"), double(*f.gpu->memoryTotalBytes));
+        }
+    }
 }
 
 // One paragraph at the end of a session: its speed, the share of the step spent waiting for

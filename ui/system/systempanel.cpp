@@ -391,8 +391,14 @@ void SystemPanel::showWatchedRun(const RunFigures &figures)
                             : dash());
     m_watchMemory->setText(
         figures.residentBytes ? tr("%1 GiB resident").arg(gib(*figures.residentBytes)) : dash());
-    m_watchGpuMemory->setText(
-        figures.gpuMemoryBytes ? tr("%1 GiB").arg(gib(*figures.gpuMemoryBytes)) : dash());
+    QString gpu = figures.gpuMemoryBytes ? tr("%1 GiB").arg(gib(*figures.gpuMemoryBytes)) : dash();
+    if (figures.gpuMemoryBytes && !recent.gpuName.isEmpty())
+        gpu = recent.gpuUtilizationPercent >= 0
+                  ? tr("%1 GiB on %2, %3% busy")
+                        .arg(gib(*figures.gpuMemoryBytes), recent.gpuName)
+                        .arg(recent.gpuUtilizationPercent, 0, 'f', 0)
+                  : tr("%1 GiB on %2").arg(gib(*figures.gpuMemoryBytes), recent.gpuName);
+    m_watchGpuMemory->setText(gpu);
     m_watchBox->setVisible(true);
     // Another machine's run: this machine's rows would read as the run's, so they go.
     m_gpuBox->setVisible(here || !known);

@@ -92,12 +92,6 @@ struct Outcome
 const QString kShortTraining =
     QStringLiteral("imgsz=64 batch=8 nbs=8 epochs=1 warmup_epochs=0 mosaic=0 workers=1 threads=1");
 
-QByteArray readAll(const QString &path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
 bool writeAll(const QString &path, const QByteArray &bytes,
               QIODevice::OpenMode mode = QIODevice::Truncate)
 {

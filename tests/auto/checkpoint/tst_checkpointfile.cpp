@@ -21,12 +21,6 @@ namespace {
 
 const QString kSystemPython = QStringLiteral("/usr/bin/python3");
 
-QByteArray readAll(const QString &path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
 void writeBytes(const QString &path, const QByteArray &bytes)
 {
     QFile f(path);

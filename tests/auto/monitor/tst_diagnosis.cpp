@@ -359,6 +359,50 @@ private Q_SLOTS:
             << QStringList{QStringLiteral("larger batch")};
     }
 
+    // A watched run on another machine: no GPU among this machine's samples, the run's own
+    // recorded GPU figures instead.
+    void recordedGpuRules()
+    {
+        using R = Finding::Rule;
+        ThroughputStats s;
+        s.training = true;
+        s.onCuda = true;
+        s.imagesPerSecond = 900;
+        s.dataWaitShare = 0.02;
+        s.cores = 32;
+        s.workers = 8;
+        s.machineCpuPercent = 30;
+        s.gpuName = QStringLiteral("NVIDIA H200");
+        s.gpuUtilizationPercent = 25;
+        s.gpuSamples = 30;
+        s.gpuDeviceMemoryUsedBytes = 20 * kGiB;
+        s.gpuDeviceMemoryTotalBytes = 141 * kGiB;
+        std::vector<Finding> f = diagnose({}, s);
+        QCOMPARE(int(f.size()), 1);
+        QCOMPARE(f[0].rule, R::GpuUnderused);
+        QVERIFY2(f[0].text.contains(QStringLiteral("NVIDIA H200 averaged 25% utilisation over the "
+                                                   "last 30 s")),
+                 qPrintable(f[0].text));
+        QVERIFY2(f[0].text.contains(QStringLiteral("121.0 of its 141.0 GiB of memory are free")),
+                 qPrintable(f[0].text));
+
+        ThroughputStats few = s; // three samples are not enough to judge
+        few.gpuSamples = 3;
+        QVERIFY(diagnose({}, few).empty());
+
+        ThroughputStats full = s;
+        full.gpuUtilizationPercent = 97;
+        full.gpuDeviceMemoryUsedBytes = 135 * kGiB;
+        f = diagnose({}, full);
+        QCOMPARE(int(f.size()), 1);
+        QCOMPARE(f[0].rule, R::GpuMemoryNearlyFull);
+        QVERIFY2(f[0].text.contains(QStringLiteral("135.0 of 141.0 GiB")), qPrintable(f[0].text));
+
+        // This machine's own GPU samples win over recorded figures when it has them.
+        f = diagnose(window({60, 95}), s);
+        QVERIFY(f.empty());
+    }
+
     void machineRules()
     {
         QFETCH(std::vector<SystemSample>, samples);

@@ -1,9 +1,12 @@
+#include "core/monitor/hostsampler.h"
 #include "core/monitor/nvmllibrary.h"
 
+#include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 using namespace yolodeck;
 
@@ -32,6 +35,46 @@ private Q_SLOTS:
         QVERIFY(!nvml.processMemoryBytes(99999).has_value());
         NvmlLibrary missing(QStringLiteral("/nonexistent/libnvidia-ml.so.1"));
         QVERIFY(!missing.processMemoryBytes(4242).has_value());
+        QCOMPARE(nvml.processMemoryByGpu(4242),
+                 (std::vector<std::pair<int, qint64>>{{0, 700ll << 20}, {1, 300ll << 20}}));
+        QCOMPARE(nvml.processMemoryByGpu(1),
+                 (std::vector<std::pair<int, qint64>>{{0, 2048ll << 20}}));
+        QVERIFY(nvml.processMemoryByGpu(99999).empty());
+    }
+
+    // What the trainer records about itself about once a second (core/monitor/hostsampler.h):
+    // its CPU share, memory, and its training GPU, the one where it holds the most memory.
+    void hostSamplerRecordsTheTrainingGpu()
+    {
+        qputenv("YOLODECK_NVML_LIBRARY", YOLODECK_FAKE_NVML);
+        qputenv("YOLODECK_FAKE_NVML_PROCESS_PID", QByteArray::number(qint64(::getpid())));
+        qputenv("YOLODECK_FAKE_NVML_UTIL", "23");
+        HostSampler sampler(true);
+        const HostFigures first = sampler.sample();
+        QVERIFY(!first.processCpuPercent); // a share needs two samples
+        QVERIFY(first.residentBytes > 0);
+        QVERIFY(first.memoryAvailableBytes > 0);
+        QCOMPARE(first.gpuMemoryBytes.value_or(-1), 1000ll << 20);
+        QVERIFY(first.gpu.has_value());
+        QCOMPARE(first.gpu->index, 0); // 700 MiB there against 300 MiB on GPU 1
+        QCOMPARE(first.gpu->utilizationPercent.value_or(-1), 23.0);
+        QVERIFY(first.gpu->memoryTotalBytes.has_value());
+
+        // Busy for a while: the process's share is measured between two samples.
+        QTest::qWait(20);
+        volatile double sink = 0;
+        QElapsedTimer busy;
+        busy.start();
+        while (busy.elapsed() < 300)
+            sink = sink + 1.0;
+        const HostFigures second = sampler.sample();
+        QVERIFY(second.processCpuPercent.has_value());
+        QVERIFY2(*second.processCpuPercent > 30,
+                 qPrintable(QString::number(*second.processCpuPercent)));
+        QVERIFY(HostSampler::usableCores() >= 1);
+
+        HostSampler cpuOnly(false); // a CPU run never loads NVML
+        QVERIFY(!cpuOnly.sample().gpu.has_value());
     }
 
     void readsBothFakeGpus()

@@ -146,6 +146,26 @@ private Q_SLOTS:
         QCOMPARE(f.session.imagesPerSecond, 8000.0 / 2050.0);
     }
 
+    void recordedGpuFigures()
+    {
+        RunFiguresReader reader;
+        reader.add(runStart(0));
+        for (int t = 1; t <= 10; ++t)
+            reader.add(batch(t, 900, 0.02,
+                             {{QStringLiteral("gpu_name"), QStringLiteral("NVIDIA H200")},
+                              {QStringLiteral("gpu_util"), t <= 5 ? 20.0 : 30.0},
+                              {QStringLiteral("gpu_used"), 20.0 * (1 << 30)},
+                              {QStringLiteral("gpu_total"), 141.0 * (1 << 30)},
+                              {QStringLiteral("gpu_mem"), 18.0 * (1 << 30)}}));
+        const ThroughputStats s = reader.figures().recent;
+        QCOMPARE(s.gpuName, QStringLiteral("NVIDIA H200"));
+        QCOMPARE(s.gpuUtilizationPercent, 25.0);
+        QCOMPARE(s.gpuSamples, 10);
+        QCOMPARE(s.gpuDeviceMemoryUsedBytes, qint64(20) << 30);
+        QCOMPARE(s.gpuDeviceMemoryTotalBytes, qint64(141) << 30);
+        QCOMPARE(s.gpuMemoryUsedBytes, qint64(18) << 30);
+    }
+
     void sparklineKeepsTheNewestPoints()
     {
         RunFiguresReader reader;

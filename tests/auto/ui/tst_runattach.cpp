@@ -343,7 +343,7 @@ private Q_SLOTS:
         const QString events = runDir + QStringLiteral("/events.jsonl");
         QByteArray lines =
             "{\"type\":\"run_start\",\"wall\":1700000000,\"mode\":\"new\",\"epochs\":3,"
-            "\"batches_per_epoch\":25,\"device\":\"cpu\",\"pid\":4242,"
+            "\"batches_per_epoch\":25,\"device\":\"cuda:0\",\"pid\":4242,"
             "\"host\":\"gpu-node-3.elsewhere\",\"cores\":2,\"workers\":8,\"imgsz\":64,"
             "\"cache\":\"false\",\"data\":\"/data/big/data.yaml\",\"train_images\":100,"
             "\"image_median\":3000,\"cache_ram_bytes\":1228800}\n";
@@ -353,7 +353,9 @@ private Q_SLOTS:
                      ",\"epoch\":1,\"batch\":" + QByteArray::number(i) +
                      ",\"batches\":25,\"loss\":[1,2,1],\"lr\":[0.01,0.01,0.01],\"ips\":3.1,"
                      "\"wait\":0.87,\"read_ms\":0.4,\"decode_ms\":81.5,\"cpu\":195,"
-                     "\"sys_cpu\":98,\"rss\":1288490188,\"mem_avail\":5368709120}\n";
+                     "\"sys_cpu\":98,\"rss\":1288490188,\"mem_avail\":5368709120,"
+                     "\"gpu_mem\":3221225472,\"gpu_name\":\"NVIDIA H200\",\"gpu_util\":31,"
+                     "\"gpu_used\":4294967296,\"gpu_total\":151397597184}\n";
         QVERIFY(appendTo(events, lines));
 
         MainWindow window;
@@ -366,7 +368,8 @@ private Q_SLOTS:
         QCOMPARE(system->watchedText(),
                  QStringLiteral("pid 4242 on gpu-node-3.elsewhere (another machine: this "
                                 "machine's GPU and system figures are hidden) | 195% (100% = "
-                                "one core; 2 cores) | 1.2 GiB resident | \u2014"));
+                                "one core; 2 cores) | 1.2 GiB resident | 3.0 GiB on NVIDIA "
+                                "H200, 31% busy"));
         QVERIFY(!system->machineRowsShown());
         QCOMPARE(system->throughputText(), QStringLiteral("3.1 | 87% of each step"));
         QTRY_VERIFY2_WITH_TIMEOUT(system->diagnosisText().contains(QStringLiteral(
@@ -376,6 +379,11 @@ private Q_SLOTS:
         QVERIFY2(diagnosis.contains(QStringLiteral("98% of 2 cores")), qPrintable(diagnosis));
         QVERIFY2(diagnosis.contains(QStringLiteral("47× imgsz=64")), qPrintable(diagnosis));
         QVERIFY2(!diagnosis.contains(QStringLiteral("Try more loader workers")),
+                 qPrintable(diagnosis));
+        // Its GPU, as recorded there, judged by the same rule as a local one.
+        QVERIFY2(diagnosis.contains(QStringLiteral("NVIDIA H200 averaged 31% utilisation")),
+                 qPrintable(diagnosis));
+        QVERIFY2(diagnosis.contains(QStringLiteral("Data loading (above) is the likely cause")),
                  qPrintable(diagnosis));
 
         // The run ends: this machine's rows come back.
