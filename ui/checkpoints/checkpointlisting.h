@@ -21,8 +21,8 @@ struct CheckpointListing
 };
 
 // Lists `dir`, a run folder or its weights folder. The infos' meta leaves out "history", so a
-// long run's listing stays small while the window keeps it for the whole run. Opens every file's zip directory, so it runs on
-// CheckpointListWorker's thread, never on the GUI thread.
+// long run's listing stays small while the window keeps it for the whole run. Opens every file's
+// zip directory, so it runs on CheckpointListWorker's thread, never on the GUI thread.
 CheckpointListing listRunCheckpoints(const QString &dir);
 
 // The keep= value that the run owning `dir` (a run folder or its weights folder) was started or
