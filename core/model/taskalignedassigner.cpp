@@ -2,6 +2,8 @@
 
 #include "core/model/boxops.h"
 
+#include <ATen/record_function.h>
+
 #include <algorithm>
 
 namespace yolodeck {
@@ -36,6 +38,8 @@ TaskAlignedAssigner::operator()(const torch::Tensor &pdScores, const torch::Tens
                                 const torch::Tensor &anchorPoints, const torch::Tensor &gtLabels,
                                 const torch::Tensor &gtBoxes, const torch::Tensor &maskGt) const
 {
+    // A named range for LibTorch's profiler (bench_step_profile); free when no profiler runs.
+    RECORD_USER_SCOPE("yolodeck::assign");
     torch::NoGradGuard noGrad;
     TORCH_CHECK(pdScores.dim() == 3 && pdScores.size(2) == m_nc,
                 "TaskAlignedAssigner: pdScores must be [B, A, ", m_nc, "], got ", pdScores.sizes());

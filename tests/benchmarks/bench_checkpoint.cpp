@@ -9,6 +9,7 @@
 //   bench_checkpoint [scales=n,m] [nc=80] [warmup=1] [iters=5] [files=100]
 
 #include "tests/benchmarks/benchmarksupport.h"
+#include "tests/benchmarks/benchmarktraining.h"
 
 #include "core/checkpoint/checkpointfile.h"
 #include "core/checkpoint/checkpointmeta.h"
@@ -121,19 +122,11 @@ CheckpointData fullState(const ModelScale &scale, int nc)
     ModelEma ema(std::make_shared<YoloModelImpl>(scale, nc));
     ema.copyFrom(*model);
 
-    const ParamGroups groups = model->parameterGroups();
-    std::vector<Optimizer::Group> og(3);
-    og[0].params = groups.biases;
-    og[1].params = groups.weightsDecay;
-    og[1].weightDecay = 5e-4;
-    og[2].params = groups.normWeights;
-    for (Optimizer::Group &g : og) {
-        g.lr = g.initialLr = 0.01;
-        g.momentum = 0.937;
+    Optimizer optimizer = benchmark::ultralyticsSgd(*model);
+    for (Optimizer::Group &g : optimizer.groups()) {
         for (torch::Tensor &p : g.params)
             p.mutable_grad() = torch::randn_like(p) * 1e-3;
     }
-    Optimizer optimizer(Optimizer::Kind::SGD, std::move(og));
     optimizer.step();
     ema.update(*model);
 

@@ -38,6 +38,7 @@
 // makes that worse (measured on two busy cores: YOLOv8n steps of 2.2 s took 3 to 12 s).
 
 #include "tests/benchmarks/benchmarksupport.h"
+#include "tests/benchmarks/benchmarktraining.h"
 
 #include "core/interop/statedictexport.h"
 #include "core/model/detectionloss.h"
@@ -79,22 +80,6 @@ torch::Tensor peerLoss(const std::vector<torch::Tensor> &maps)
     for (size_t i = 1; i < maps.size(); ++i)
         loss = loss + maps[i].to(torch::kFloat).pow(2).mean();
     return loss;
-}
-
-// Ultralytics' SGD defaults (lr0 0.01, momentum 0.937, weight_decay 5e-4) on its three groups.
-Optimizer sgdFor(const YoloModelImpl &model)
-{
-    const ParamGroups groups = model.parameterGroups();
-    std::vector<Optimizer::Group> og(3);
-    og[0].params = groups.biases;
-    og[1].params = groups.weightsDecay;
-    og[1].weightDecay = 5e-4;
-    og[2].params = groups.normWeights;
-    for (Optimizer::Group &g : og) {
-        g.lr = g.initialLr = 0.01;
-        g.momentum = 0.937;
-    }
-    return Optimizer(Optimizer::Kind::SGD, std::move(og));
 }
 
 double timedMs(const std::function<void()> &work)
@@ -365,12 +350,12 @@ int main(int argc, char **argv)
                      setup->value(QStringLiteral("threads")), threads);
         return 1;
     }
-    Optimizer optimizer = sgdFor(*model);
+    Optimizer optimizer = benchmark::ultralyticsSgd(*model);
 
     torch::manual_seed(0);
     YoloModel full(*scale, nc);
     full->train();
-    Optimizer fullOptimizer = sgdFor(*full);
+    Optimizer fullOptimizer = benchmark::ultralyticsSgd(*full);
     const DetectionLoss criterion(nc, full->strides(), {}, full->regMax());
     const torch::Tensor targets = benchmark::randomTargets(batch, boxes, nc);
 

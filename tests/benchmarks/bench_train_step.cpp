@@ -5,6 +5,7 @@
 //   bench_train_step [scale=n] [imgsz=320] [batch=8] [nc=80] [boxes=4] [warmup=2] [iters=8]
 
 #include "tests/benchmarks/benchmarksupport.h"
+#include "tests/benchmarks/benchmarktraining.h"
 
 #include "core/model/detectionloss.h"
 #include "core/model/modelscale.h"
@@ -44,18 +45,7 @@ int main(int argc, char **argv)
     model->train();
     const DetectionLoss criterion(nc, model->strides(), {}, model->regMax());
 
-    // Ultralytics' SGD defaults (lr0 0.01, momentum 0.937, weight_decay 5e-4), its three groups.
-    const ParamGroups groups = model->parameterGroups();
-    std::vector<Optimizer::Group> og(3);
-    og[0].params = groups.biases;
-    og[1].params = groups.weightsDecay;
-    og[1].weightDecay = 5e-4;
-    og[2].params = groups.normWeights;
-    for (Optimizer::Group &g : og) {
-        g.lr = g.initialLr = 0.01;
-        g.momentum = 0.937;
-    }
-    Optimizer optimizer(Optimizer::Kind::SGD, std::move(og));
+    Optimizer optimizer = benchmark::ultralyticsSgd(*model);
 
     const torch::Tensor images = torch::rand({batch, 3, imgsz, imgsz});
     const torch::Tensor targets = benchmark::randomTargets(batch, boxes, nc);

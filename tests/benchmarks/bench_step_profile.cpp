@@ -1,0 +1,268 @@
+// Where one training step's time goes. Runs the trainer's step on random images and targets (as
+// bench_train_step): forward, DetectionLoss with the task-aligned assignment, backward, the
+// optimizer phase as the trainer runs it (unscale, gradient clipping at 10, SGD, zero_grad) and the
+// EMA update, and times each phase. One more step runs under LibTorch's profiler, which splits the
+// loss into assignment and the rest and attributes the time to operators, so the convolution
+// kernels' share can be set against the machine's GEMM peak (a 1024 x 1024 matrix product on the
+// same threads).
+//
+//   bench_step_profile [scale=n] [imgsz=320] [batch=8] [nc=80] [boxes=4] [warmup=2] [iters=6]
+//                      [threads=0]
+//
+// The result line gives the median milliseconds of each phase; stderr lists the 12 operators with
+// the most self time in the profiled step.
+
+#include "tests/benchmarks/benchmarksupport.h"
+#include "tests/benchmarks/benchmarktraining.h"
+
+#include "core/model/detectionloss.h"
+#include "core/model/modelscale.h"
+#include "core/model/yolomodel.h"
+#include "core/train/gradscaler.h"
+#include "core/train/modelema.h"
+#include "core/train/optimizer.h"
+
+#include <torch/csrc/autograd/profiler_legacy.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+
+using namespace yolodeck;
+
+namespace {
+
+constexpr double kMaxGradNorm = 10.0; // the trainer's clip
+
+struct PhaseMs
+{
+    double forward = 0, loss = 0, backward = 0, optimizer = 0, ema = 0;
+    double total() const { return forward + loss + backward + optimizer + ema; }
+};
+
+struct OperatorTimes
+{
+    std::map<std::string, double> selfUs;      // per operator name, children excluded
+    std::map<std::string, double> inclusiveUs; // per range name, children included
+    // Self time per operator and the range it ran in ("-" at the top): who calls the costly ones.
+    std::map<std::string, std::map<std::string, double>> selfUsByParent;
+    double totalSelfUs = 0;
+};
+
+// Pairs the profiler's push and pop events of each thread (they nest) into self and inclusive
+// times per name.
+OperatorTimes operatorTimes(const torch::autograd::profiler::thread_event_lists &lists)
+{
+    using torch::autograd::profiler::EventKind;
+    using torch::autograd::profiler::LegacyEvent;
+    OperatorTimes out;
+    for (const std::vector<LegacyEvent> &events : lists) {
+        struct Open
+        {
+            const LegacyEvent *event;
+            double childUs;
+        };
+        std::vector<Open> stack;
+        for (const LegacyEvent &e : events) {
+            if (e.kind() == EventKind::PushRange) {
+                stack.push_back({&e, 0.0});
+            } else if (e.kind() == EventKind::PopRange && !stack.empty()) {
+                const Open open = stack.back();
+                stack.pop_back();
+                const double inclusive = open.event->cpuElapsedUs(e);
+                const double self = std::max(0.0, inclusive - open.childUs);
+                out.selfUs[open.event->name()] += self;
+                out.selfUsByParent[open.event->name()]
+                                  [stack.empty() ? std::string("-") : stack.back().event->name()] +=
+                    self;
+                out.inclusiveUs[open.event->name()] += inclusive;
+                out.totalSelfUs += self;
+                if (!stack.empty())
+                    stack.back().childUs += inclusive;
+            }
+        }
+    }
+    return out;
+}
+
+bool isConvolution(std::string name)
+{
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
+    return name.find("conv") != std::string::npos;
+}
+
+// GFLOP/s of a square float matrix product on the current threads: the machine's practical peak
+// for the kernels the model uses.
+double gemmPeakGflops()
+{
+    const int64_t n = 1024;
+    const torch::Tensor a = torch::rand({n, n});
+    const torch::Tensor b = torch::rand({n, n});
+    torch::Tensor c = torch::mm(a, b);
+    std::vector<double> gflops;
+    for (int i = 0; i < 7; ++i) {
+        QElapsedTimer timer;
+        timer.start();
+        torch::mm_out(c, a, b);
+        gflops.push_back(2.0 * double(n) * n * n / (benchmark::elapsedMs(timer) * 1e6));
+    }
+    return benchmark::median(gflops);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QMap<QString, QString> args{{QStringLiteral("scale"), QStringLiteral("n")},
+                                {QStringLiteral("imgsz"), QStringLiteral("320")},
+                                {QStringLiteral("batch"), QStringLiteral("8")},
+                                {QStringLiteral("nc"), QStringLiteral("80")},
+                                {QStringLiteral("boxes"), QStringLiteral("4")},
+                                {QStringLiteral("warmup"), QStringLiteral("2")},
+                                {QStringLiteral("iters"), QStringLiteral("6")},
+                                {QStringLiteral("threads"), QStringLiteral("0")}};
+    int imgsz = 0, batch = 0, nc = 0, boxes = 0, warmup = 0, iters = 0, threads = 0;
+    if (!benchmark::parseOverrides(argc, argv, args) ||
+        !benchmark::intOption(args, QStringLiteral("imgsz"), 32, &imgsz) ||
+        !benchmark::intOption(args, QStringLiteral("batch"), 1, &batch) ||
+        !benchmark::intOption(args, QStringLiteral("nc"), 1, &nc) ||
+        !benchmark::intOption(args, QStringLiteral("boxes"), 1, &boxes) ||
+        !benchmark::intOption(args, QStringLiteral("warmup"), 0, &warmup) ||
+        !benchmark::intOption(args, QStringLiteral("iters"), 1, &iters) ||
+        !benchmark::intOption(args, QStringLiteral("threads"), 0, &threads))
+        return 2;
+    const std::optional<ModelScale> scale = benchmark::modelOption(args, imgsz);
+    if (!scale)
+        return 2;
+    if (threads > 0)
+        torch::set_num_threads(threads);
+    else
+        threads = benchmark::useAllCores();
+
+    torch::manual_seed(0);
+    YoloModel model(*scale, nc);
+    model->train();
+    const DetectionLoss criterion(nc, model->strides(), {}, model->regMax());
+    Optimizer optimizer = benchmark::ultralyticsSgd(*model);
+    GradScaler scaler(false); // the CPU trainer's: disabled, but its finiteness check runs
+    ModelEma ema(std::make_shared<YoloModelImpl>(*scale, nc));
+    ema.copyFrom(*model);
+    std::vector<torch::Tensor> trainable;
+    for (const torch::Tensor &p : model->parameters())
+        if (p.requires_grad())
+            trainable.push_back(p);
+
+    const torch::Tensor images = torch::rand({batch, 3, imgsz, imgsz});
+    const torch::Tensor targets = benchmark::randomTargets(batch, boxes, nc);
+    const double gflopsPerImage = model->gflops(imgsz);
+    std::fprintf(stderr, "YOLOv8%s nc=%d: %lld parameters, %.2f GFLOPs at %d; %d threads\n",
+                 qPrintable(scale->name), nc, static_cast<long long>(model->parameterCount()),
+                 gflopsPerImage, imgsz, threads);
+
+    // The trainer's step, phase by phase.
+    const auto step = [&](PhaseMs *ms) {
+        QElapsedTimer timer;
+        timer.start();
+        double mark = 0;
+        const auto lap = [&](double *into) {
+            const double now = benchmark::elapsedMs(timer);
+            *into = now - mark;
+            mark = now;
+        };
+        const std::vector<torch::Tensor> feats = model->forward(images);
+        lap(&ms->forward);
+        const DetectionLoss::Output loss = criterion(feats, targets, imgsz);
+        lap(&ms->loss);
+        loss.total.backward();
+        lap(&ms->backward);
+        const bool finite = scaler.unscaleAndCheck(trainable);
+        if (finite) {
+            torch::nn::utils::clip_grad_norm_(trainable, kMaxGradNorm);
+            optimizer.step();
+        }
+        scaler.update(finite);
+        optimizer.zeroGrad();
+        lap(&ms->optimizer);
+        ema.update(*model);
+        lap(&ms->ema);
+    };
+
+    std::vector<double> forward, loss, backward, opt, emaMs, total;
+    for (int i = 0; i < warmup + iters; ++i) {
+        PhaseMs ms;
+        step(&ms);
+        std::fprintf(stderr,
+                     "%s %d: %.1f ms (forward %.1f, loss %.1f, backward %.1f, optimizer %.1f, "
+                     "EMA %.1f)\n",
+                     i < warmup ? "warm-up" : "step", i < warmup ? i + 1 : i - warmup + 1,
+                     ms.total(), ms.forward, ms.loss, ms.backward, ms.optimizer, ms.ema);
+        if (i < warmup)
+            continue;
+        forward.push_back(ms.forward);
+        loss.push_back(ms.loss);
+        backward.push_back(ms.backward);
+        opt.push_back(ms.optimizer);
+        emaMs.push_back(ms.ema);
+        total.push_back(ms.total());
+    }
+
+    // One step under the profiler: the assignment's share of the loss, and the operators.
+    namespace prof = torch::autograd::profiler;
+    prof::enableProfilerLegacy(
+        torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU));
+    PhaseMs profiled;
+    step(&profiled);
+    const OperatorTimes ops = operatorTimes(prof::disableProfilerLegacy());
+
+    const double assignUs =
+        ops.inclusiveUs.count("yolodeck::assign") ? ops.inclusiveUs.at("yolodeck::assign") : 0.0;
+    double convUs = 0;
+    std::vector<std::pair<double, std::string>> ranked;
+    for (const auto &[name, us] : ops.selfUs) {
+        if (isConvolution(name))
+            convUs += us;
+        ranked.emplace_back(us, name);
+    }
+    std::sort(ranked.rbegin(), ranked.rend());
+    std::fprintf(stderr, "profiled step: %.1f ms of operators (%.1f ms wall); most self time:\n",
+                 ops.totalSelfUs / 1000, profiled.total());
+    for (size_t i = 0; i < std::min<size_t>(12, ranked.size()); ++i) {
+        // The two ranges that spent most of it, e.g. "under MkldnnConvolutionBackward0 97%".
+        std::vector<std::pair<double, std::string>> parents;
+        for (const auto &[parent, us] : ops.selfUsByParent.at(ranked[i].second))
+            parents.emplace_back(us, parent);
+        std::sort(parents.rbegin(), parents.rend());
+        std::string under;
+        for (size_t k = 0; k < std::min<size_t>(2, parents.size()); ++k)
+            under += (k ? ", " : "") + parents[k].second + " " +
+                     std::to_string(int(100 * parents[k].first / ranked[i].first + 0.5)) + "%";
+        std::fprintf(stderr, "  %6.1f ms  %5.1f%%  %-36s under %s\n", ranked[i].first / 1000,
+                     100 * ranked[i].first / std::max(1.0, ops.totalSelfUs),
+                     ranked[i].second.c_str(), under.c_str());
+    }
+
+    const double stepMs = benchmark::median(total);
+    const double lossMs = benchmark::median(loss);
+    // The assignment's share of the profiled loss, applied to the unprofiled loss time.
+    const double assignMs = profiled.loss > 0 ? lossMs * (assignUs / 1000) / profiled.loss : 0;
+    const double convShare = ops.totalSelfUs > 0 ? convUs / ops.totalSelfUs : 0;
+    // Backward of a convolution costs about twice its forward (input and weight gradients).
+    const double convGflop = 3.0 * gflopsPerImage * batch;
+    const double convSeconds = convShare * stepMs / 1000;
+    const double convRate = convSeconds > 0 ? convGflop / convSeconds : 0;
+    const double peak = gemmPeakGflops();
+
+    std::printf("bench_step_profile scale=%s imgsz=%d batch=%d threads=%d iters=%d "
+                "step_ms=%.1f forward_ms=%.1f loss_ms=%.1f assign_ms=%.1f backward_ms=%.1f "
+                "optimizer_ms=%.1f ema_ms=%.1f conv_share=%.2f conv_gflops=%.1f "
+                "gemm_peak_gflops=%.1f peak_fraction=%.2f\n",
+                qPrintable(scale->name), imgsz, batch, threads, iters, stepMs,
+                benchmark::median(forward), lossMs, assignMs, benchmark::median(backward),
+                benchmark::median(opt), benchmark::median(emaMs), convShare, convRate, peak,
+                peak > 0 ? convRate / peak : 0);
+    return 0;
+}
