@@ -87,8 +87,11 @@ DetectionLoss::Parts DetectionLoss::parts(const std::vector<torch::Tensor> &feat
         flat.push_back(floatFeats.back().flatten(2));
     }
     const auto all = torch::cat(flat, 2).permute({0, 2, 1}).contiguous(); // [B, A, no]
-    const auto predDist = all.narrow(2, 0, 4 * m_regMax);                 // [B, A, 64]
-    const auto predScores = all.narrow(2, 4 * m_regMax, m_nc);            // [B, A, nc]
+    // One split rather than two narrows: its backward concatenates the two gradients, where each
+    // narrow's would fill a zero tensor of all's size and the two would then be added.
+    const std::vector<torch::Tensor> split = all.split_with_sizes({4 * m_regMax, m_nc}, 2);
+    const auto &predDist = split[0];   // [B, A, 64]
+    const auto &predScores = split[1]; // [B, A, nc]
     const int64_t a = all.size(1);
 
     const auto anchors = makeAnchors(floatFeats, m_strides, 0.5);

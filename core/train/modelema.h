@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <vector>
 
 namespace yolodeck {
 
@@ -26,6 +27,11 @@ public:
 
 private:
     std::shared_ptr<torch::nn::Module> m_ema;
+    // The floating-point tensors update() works on, collected at its first call for a model (a
+    // module tree walk per step otherwise): the model's and the EMA's, pairwise.
+    const torch::nn::Module *m_source = nullptr;
+    std::vector<torch::Tensor> m_sourceTensors;
+    std::vector<torch::Tensor> m_emaTensors;
     double m_decay;
     double m_tau;
     int64_t m_updates = 0;

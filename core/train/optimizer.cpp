@@ -22,13 +22,11 @@ Optimizer::ParamState &Optimizer::state(size_t group, size_t index)
 
 void Optimizer::zeroGrad()
 {
+    // Undefined rather than zero (torch.optim's set_to_none): the next backward pass hands its
+    // gradient over instead of adding it to zeros, which saves a fill and an add per tensor.
     for (Group &g : m_groups) {
-        for (torch::Tensor &p : g.params) {
-            if (p.grad().defined()) {
-                p.mutable_grad().detach_();
-                p.mutable_grad().zero_();
-            }
-        }
+        for (torch::Tensor &p : g.params)
+            p.mutable_grad() = torch::Tensor();
     }
 }
 
@@ -45,14 +43,16 @@ void Optimizer::step()
             ParamState &s = state(gi, pi);
             if (m_kind == Kind::SGD) {
                 // torch.optim.SGD(nesterov=True, dampening=0): L2 decay added to the gradient.
+                // In place: the gradient is dropped after the step anyway, and the same kernels
+                // give the same bits without a temporary per parameter.
                 if (g.weightDecay != 0)
-                    grad = grad.add(p, g.weightDecay);
+                    grad.add_(p, g.weightDecay);
                 if (g.momentum != 0) {
                     if (!s.momentumBuffer.defined())
                         s.momentumBuffer = grad.clone().detach();
                     else
                         s.momentumBuffer.mul_(g.momentum).add_(grad);
-                    grad = grad.add(s.momentumBuffer, g.momentum);
+                    grad.add_(s.momentumBuffer, g.momentum);
                 }
                 p.add_(grad, -g.lr);
             } else {
