@@ -36,6 +36,9 @@ function(yolodeck_torch_free_test name)
         YOLODECK_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
     add_test(NAME ${name} COMMAND ${name})
     # Passive OpenMP waits: ctest runs tests side by side on few cores, and LibTorch's spinning
-    # worker threads would otherwise steal whole time slices from each other.
-    set_tests_properties(${name} PROPERTIES ENVIRONMENT "QT_QPA_PLATFORM=offscreen;OMP_WAIT_POLICY=PASSIVE")
+    # worker threads would otherwise steal whole time slices from each other. OpenBLAS on one
+    # thread, as the programs' thread policy sets it: its thread count moves validation figures
+    # in the eighth digit, and tests compare their in-process numbers with yolodeck-cli's.
+    set_tests_properties(${name} PROPERTIES ENVIRONMENT
+        "QT_QPA_PLATFORM=offscreen;OMP_WAIT_POLICY=PASSIVE;OPENBLAS_NUM_THREADS=1")
 endfunction()

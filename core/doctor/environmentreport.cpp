@@ -1,5 +1,6 @@
 #include "core/doctor/environmentreport.h"
 
+#include "core/common/threadpolicy.h"
 #include "core/data/dataset.h"
 #include "core/data/datasetconfig.h"
 #include "core/data/imageio.h"
@@ -150,6 +151,10 @@ EnvironmentReport buildEnvironmentReport(const EnvironmentOptions &o)
     r.blasLibrary =
         blasPath.isEmpty() ? blasKind : QStringLiteral("%1 (%2)").arg(blasKind, blasPath);
     compute.rows.push_back({QStringLiteral("BLAS"), r.blasLibrary});
+    r.blasThreads = openBlasThreads();
+    if (r.blasThreads > 0)
+        compute.rows.push_back(
+            {QStringLiteral("OpenBLAS threads"), QString::number(r.blasThreads)});
     if (blasKind == QLatin1String("reference BLAS"))
         r.findings.push_back(
             {QStringLiteral("reference BLAS: matrix products run many times slower "
@@ -168,6 +173,9 @@ EnvironmentReport buildEnvironmentReport(const EnvironmentOptions &o)
         {QStringLiteral("OpenMP threads"),
          omp.isEmpty() ? QStringLiteral("not limited (OMP_NUM_THREADS unset)")
                        : QStringLiteral("OMP_NUM_THREADS=%1").arg(QString::fromLatin1(omp))});
+    compute.rows.push_back({QStringLiteral("Thread policy"),
+                            QString::fromStdString(describeThreadPolicy(
+                                [](const char *name) { return std::getenv(name); }))});
     if (threads * 2 <= cores)
         r.findings.push_back({QStringLiteral("%1 intra-op thread%2 on %3 cores")
                                   .arg(threads)
@@ -191,7 +199,15 @@ EnvironmentReport buildEnvironmentReport(const EnvironmentOptions &o)
         r.gemmGflops = 2.0 * 512 * 512 * 512 * double(n) / seconds / 1e9;
         compute.rows.push_back(
             {QStringLiteral("GEMM (512x512, float)"),
-             QStringLiteral("%1 GFLOP/s on %2 threads").arg(r.gemmGflops, 0, 'f', 1).arg(threads)});
+             r.blasThreads > 0
+                 // Matrix products run in OpenBLAS, on its own threads (the thread policy's).
+                 ? QStringLiteral("%1 GFLOP/s on %2 OpenBLAS thread%3")
+                       .arg(r.gemmGflops, 0, 'f', 1)
+                       .arg(r.blasThreads)
+                       .arg(r.blasThreads == 1 ? QString() : QStringLiteral("s"))
+                 : QStringLiteral("%1 GFLOP/s on %2 threads")
+                       .arg(r.gemmGflops, 0, 'f', 1)
+                       .arg(threads)});
     }
     torch::set_num_threads(before);
     r.sections.push_back(compute);

@@ -35,7 +35,8 @@ struct EnvironmentReport
     std::vector<Section> sections;
     std::vector<Finding> findings;
 
-    QString blasLibrary; // "OpenBLAS (/usr/lib/.../openblas-pthread/libblas.so.3)", "reference"
+    QString blasLibrary;  // "OpenBLAS (/usr/lib/.../openblas-pthread/libblas.so.3)", "reference"
+    int blasThreads = -1; // OpenBLAS's thread count as it runs (-1: not OpenBLAS)
     double gemmGflops = 0;
     int exitCode() const { return findings.empty() ? 0 : 1; }
     QString toText() const;

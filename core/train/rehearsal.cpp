@@ -213,6 +213,10 @@ RehearsalReport rehearse(const RehearsalOptions &o)
     if (threadsThen > 0 && threadsNow > 0 && threadsThen != threadsNow)
         causes << QStringLiteral("thread count %1 -> %2").arg(threadsThen).arg(threadsNow);
     const QString torchThen = r.plan.info.meta.value(QStringLiteral("torch_version")).toString();
+    for (const QString &w : r.plan.warnings) {
+        if (w.startsWith(QLatin1String("OpenBLAS threads")))
+            causes << w.section(QLatin1Char(':'), 0, 0);
+    }
     for (const QString &w : r.plan.warnings)
         if (w.startsWith(QLatin1String("LibTorch")))
             causes << QStringLiteral("LibTorch version (%1)").arg(torchThen);

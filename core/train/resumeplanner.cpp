@@ -1,5 +1,6 @@
 #include "core/train/resumeplanner.h"
 
+#include "core/common/threadpolicy.h"
 #include "core/dist/distsettings.h"
 
 #include "core/data/dataset.h"
@@ -421,6 +422,17 @@ ResumePlan ResumePlanner::plan(const QString &checkpoint, const QMap<QString, QS
     if (plan.config.threads == 0 && threadsThen > 0) {
         // The intra-op thread count is part of the state (DESIGN.md §4): reuse it.
         plan.config.threads = threadsThen;
+    }
+    // OpenBLAS's thread count (the thread policy's) can move figures in their last digits.
+    const int blasThen = meta.value(QStringLiteral("blas_threads")).toInt();
+    const int blasNow = openBlasThreads();
+    if (blasThen > 0 && blasNow > 0 && blasThen != blasNow) {
+        plan.warnings << QStringLiteral("OpenBLAS threads %1 -> %2: figures may differ in their "
+                                        "last digits (OPENBLAS_NUM_THREADS=%1 restores them)")
+                             .arg(blasThen)
+                             .arg(blasNow);
+    } else if (blasThen > 0 && blasThen == blasNow) {
+        plan.checks << QStringLiteral("same OpenBLAS threads (%1)").arg(blasThen);
     }
     if (!meta.value(QStringLiteral("exact")).toBool(true))
         plan.warnings << QStringLiteral("this checkpoint comes from a forced (inexact) resume");

@@ -4,6 +4,7 @@
 #include "core/checkpoint/checkpointwriter.h"
 #include "core/checkpoint/retention.h"
 #include "core/common/textutil.h"
+#include "core/common/threadpolicy.h"
 #include "core/data/batchloader.h"
 #include "core/data/dataset.h"
 #include "core/data/datasetconfig.h"
@@ -920,6 +921,8 @@ QJsonObject Trainer::Impl::baseMeta(const QString &kind, int completedEpochs,
     meta.insert(QStringLiteral("train_time"), m_trainSeconds);
     meta.insert(QStringLiteral("world_size"), m_comm->worldSize());
     meta.insert(QStringLiteral("threads"), m_threads);
+    if (const int blas = openBlasThreads(); blas > 0)
+        meta.insert(QStringLiteral("blas_threads"), blas);
     meta.insert(QStringLiteral("device"), describeDevice(m_device));
     meta.insert(QStringLiteral("created"),
                 QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs));

@@ -4,6 +4,7 @@
 
 #include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -21,6 +22,8 @@ private Q_SLOTS:
     void reportsTheBlasLibraryActuallyLoaded();
     void findingsSetTheExitCode();
     void cliExitCodeFollowsTheFindings();
+    void cliStartsWithTheThreadPolicy_data();
+    void cliStartsWithTheThreadPolicy();
 };
 
 // Checked against /proc/self/maps: the BLAS the report names is the one mapped in this process.
@@ -93,6 +96,54 @@ void TestEnvironmentReport::cliExitCodeFollowsTheFindings()
     QCOMPARE(cli.exitCode(), 1);
     QVERIFY2(out.contains(QLatin1String("Findings (")), qPrintable(out));
     QVERIFY2(out.contains(QLatin1String("BLAS")), qPrintable(out));
+}
+
+void TestEnvironmentReport::cliStartsWithTheThreadPolicy_data()
+{
+    QTest::addColumn<QStringList>("environment"); // NAME=value over an environment without them
+    QTest::addColumn<QString>("policyRow");
+    QTest::addColumn<int>("blasThreads"); // 0: every core
+
+    QTest::newRow("unset: YoloDeck's policy")
+        << QStringList() << QStringLiteral("OPENBLAS_NUM_THREADS=1 (YoloDeck's policy)") << 1;
+    QTest::newRow("the user's value wins")
+        << QStringList{QStringLiteral("OPENBLAS_NUM_THREADS=2")}
+        << QStringLiteral("OPENBLAS_NUM_THREADS=2 (set in the environment)") << 2;
+    QTest::newRow("policy off") << QStringList{QStringLiteral("YOLODECK_THREAD_POLICY=0")}
+                                << QStringLiteral("OPENBLAS_NUM_THREADS unset; the policy is off "
+                                                  "(YOLODECK_THREAD_POLICY=0)")
+                                << 0;
+}
+
+// OpenBLAS reads OPENBLAS_NUM_THREADS when it loads, before main(): the CLI sets it and starts
+// itself again. OpenBLAS's own thread count, read back by the doctor, proves
+// the setting reached the library.
+void TestEnvironmentReport::cliStartsWithTheThreadPolicy()
+{
+    QFETCH(QStringList, environment);
+    QFETCH(QString, policyRow);
+    QFETCH(int, blasThreads);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const char *name : {"OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS", "YOLODECK_THREAD_POLICY",
+                             "YOLODECK_THREAD_POLICY_SET", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"})
+        env.remove(QString::fromLatin1(name));
+    for (const QString &setting : environment)
+        env.insert(setting.section(QLatin1Char('='), 0, 0), setting.section(QLatin1Char('='), 1));
+    QTemporaryDir dir;
+    QProcess cli;
+    cli.setProcessEnvironment(env);
+    cli.start(QStringLiteral(YOLODECK_CLI),
+              {QStringLiteral("doctor"), QStringLiteral("project=") + dir.path(),
+               QStringLiteral("gemm_seconds=0.1")});
+    QVERIFY(cli.waitForFinished(60000));
+    const QString out = QString::fromUtf8(cli.readAllStandardOutput());
+    QVERIFY2(out.contains(QStringLiteral("Thread policy")) && out.contains(policyRow),
+             qPrintable(out));
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    const QRegularExpression threads(QStringLiteral("OpenBLAS threads +(\\d+)"));
+    const QRegularExpressionMatch m = threads.match(out);
+    QVERIFY2(m.hasMatch(), qPrintable(out));
+    QCOMPARE(m.captured(1).toInt(), blasThreads > 0 ? blasThreads : cores);
 }
 
 QTEST_GUILESS_MAIN(TestEnvironmentReport)

@@ -36,6 +36,8 @@ private Q_SLOTS:
     void unusableFilesAreRefusedWithOneLine();
     void resumeTrueFindsNewestLast();
     void killedProcessLeavesResumableCheckpoints();
+    void threadPolicyLeavesTheWeightsAlone();
+    void openBlasThreadsAreRecordedAndChecked();
     void nonFiniteLossIsSkipped();
     void repeatedNonFiniteLossStopsWithGoodCheckpoint();
 
@@ -382,6 +384,79 @@ void TestResume::killedProcessLeavesResumableCheckpoints()
         }
     }
     QVERIFY2(killedWithFiles >= 3, "the process was killed before writing anything too often");
+}
+
+// The thread policy of yolodeck-cli (OPENBLAS_NUM_THREADS=1) changes how many threads OpenBLAS
+// uses, never a weight: the CLI under the policy and under
+// the libraries' defaults reaches the in-process reference's epoch2.pt bit for bit.
+void TestResume::threadPolicyLeavesTheWeightsAlone()
+{
+    const QString theirs = m_reference + QStringLiteral("/weights/epoch2.pt");
+    for (const bool policy : {true, false}) {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        for (const char *name : {"OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS",
+                                 "YOLODECK_THREAD_POLICY", "YOLODECK_THREAD_POLICY_SET"})
+            env.remove(QString::fromLatin1(name));
+        if (!policy)
+            env.insert(QStringLiteral("YOLODECK_THREAD_POLICY"), QStringLiteral("0"));
+        const QString name = policy ? QStringLiteral("cli-policy") : QStringLiteral("cli-off");
+        QProcess cli;
+        cli.setProcessEnvironment(env);
+        cli.setProcessChannelMode(QProcess::MergedChannels);
+        cli.start(QStringLiteral(YOLODECK_CLI),
+                  {QStringLiteral("train"), QStringLiteral("data=") + m_yaml,
+                   QStringLiteral("model=tiny"), QStringLiteral("imgsz=64"),
+                   QStringLiteral("batch=8"), QStringLiteral("nbs=16"),
+                   QStringLiteral("warmup_epochs=1"), QStringLiteral("close_mosaic=1"),
+                   QStringLiteral("epochs=4"), QStringLiteral("save_period=1"),
+                   QStringLiteral("strip=false"), QStringLiteral("workers=2"),
+                   QStringLiteral("threads=2"),
+                   QStringLiteral("project=") + m_dir.filePath(QStringLiteral("runs")),
+                   QStringLiteral("name=") + name});
+        QVERIFY(cli.waitForStarted());
+        // Two epochs are enough: stop there (SIGINT saves last.pt and ends the run).
+        const QString ours = m_dir.filePath(QStringLiteral("runs/%1/weights/epoch2.pt").arg(name));
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(ours) || cli.state() == QProcess::NotRunning,
+                                 120000);
+        cli.terminate();
+        QVERIFY(cli.waitForFinished(60000));
+        QVERIFY2(QFile::exists(ours), cli.readAll().constData());
+        QCOMPARE(hashOf(ours, "model."), hashOf(theirs, "model."));
+        QCOMPARE(hashOf(ours, "ema."), hashOf(theirs, "ema."));
+    }
+}
+
+// OpenBLAS's thread count can move figures in their last digits: a checkpoint records it and a
+// resume under another count says so (the tests run with OPENBLAS_NUM_THREADS=1, the programs'
+// policy).
+void TestResume::openBlasThreadsAreRecordedAndChecked()
+{
+    const QString epoch2 = m_reference + QStringLiteral("/weights/epoch2.pt");
+    QCOMPARE(readCheckpointInfo(epoch2).meta.value(QStringLiteral("blas_threads")).toInt(), 1);
+    const ResumePlan same = ResumePlanner::plan(epoch2, {});
+    QVERIFY2(same.checks.contains(QStringLiteral("same OpenBLAS threads (1)")),
+             qPrintable(same.summary()));
+    QVERIFY2(same.exact, qPrintable(same.summary()));
+
+    // A copy of the run whose epoch2.pt was written with 2 OpenBLAS threads.
+    const QString copy = m_dir.filePath(QStringLiteral("runs/blas2"));
+    QDirIterator it(m_reference, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString from = it.next();
+        const QString to = copy + from.mid(m_reference.size());
+        QDir().mkpath(QFileInfo(to).path());
+        QVERIFY(QFile::copy(from, to));
+    }
+    const QString file = copy + QStringLiteral("/weights/epoch2.pt");
+    Result<CheckpointData> d = loadCheckpoint(file);
+    QVERIFY(d.isOk());
+    d.value().meta.insert(QStringLiteral("blas_threads"), 2);
+    QVERIFY(saveCheckpointAtomically(file, d.value()).isOk());
+    const ResumePlan other = ResumePlanner::plan(file, {});
+    QVERIFY2(other.warnings.contains(
+                 QStringLiteral("OpenBLAS threads 2 -> 1: figures may differ in their last digits "
+                                "(OPENBLAS_NUM_THREADS=2 restores them)")),
+             qPrintable(other.summary()));
 }
 
 void TestResume::nonFiniteLossIsSkipped()
