@@ -5,10 +5,10 @@
 // OpenBLAS, which LibTorch calls for matrix products, keeps its own pool of threads that spin
 // after each call on the cores OpenMP, the loader and the window need. The policy keeps OpenBLAS
 // on the calling thread (OPENBLAS_NUM_THREADS=1). OpenMP's wait policy stays the library's
-// default: PASSIVE measured 8-10% slower training here, since the threads sleep between kernels.
+// default: PASSIVE measured 14% slower training here, since the threads sleep between kernels.
 // A variable the user has set is left as it is; YOLODECK_THREAD_POLICY=0 turns the policy off.
-// It changes no result (tested): the intra-op thread count, which does, is set by `threads=` and
-// kept in the checkpoint.
+// It leaves the weights bit for bit (tst_resume) but can move validation figures in their last
+// digits, so checkpoints record OpenBLAS's thread count beside the intra-op one (`threads=`).
 
 #include <functional>
 #include <string>
@@ -28,8 +28,8 @@ std::vector<EnvironmentSetting>
 missingThreadPolicy(const std::function<const char *(const char *)> &lookup);
 
 // One line for `yolodeck-cli doctor`: each variable of the policy, and whether YoloDeck's policy
-// set it, the environment did, or the policy is off: "OMP_WAIT_POLICY=PASSIVE (YoloDeck's
-// policy), OPENBLAS_NUM_THREADS=4 (set in the environment)".
+// set it, the environment did, or the policy is off: "OPENBLAS_NUM_THREADS=1 (YoloDeck's
+// policy)", "OPENBLAS_NUM_THREADS=4 (set in the environment)".
 std::string describeThreadPolicy(const std::function<const char *(const char *)> &lookup);
 
 // The threads the loaded OpenBLAS runs on, or -1 when LibTorch uses another BLAS. Checkpoints
