@@ -270,34 +270,22 @@ std::optional<double> checkSameNetwork(PeerProcess &peer, const QDir &dir, const
 
 int main(int argc, char **argv)
 {
-    QMap<QString, QString> args{{QStringLiteral("scale"), QStringLiteral("n")},
-                                {QStringLiteral("imgsz"), QStringLiteral("320")},
-                                {QStringLiteral("batch"), QStringLiteral("8")},
-                                {QStringLiteral("nc"), QStringLiteral("80")},
-                                {QStringLiteral("boxes"), QStringLiteral("4")},
-                                {QStringLiteral("threads"), QStringLiteral("2")},
-                                {QStringLiteral("warmup"), QStringLiteral("2")},
-                                {QStringLiteral("iters"), QStringLiteral("10")},
-                                {QStringLiteral("mode"), QStringLiteral("bench")},
-                                {QStringLiteral("python"), QStringLiteral("/usr/bin/python3")}};
-    int imgsz = 0, batch = 0, nc = 0, boxes = 0, threads = 0, warmup = 0, iters = 0;
-    if (!benchmark::parseOverrides(argc, argv, args) ||
-        !benchmark::intOption(args, QStringLiteral("imgsz"), 32, &imgsz) ||
-        !benchmark::intOption(args, QStringLiteral("batch"), 1, &batch) ||
-        !benchmark::intOption(args, QStringLiteral("nc"), 1, &nc) ||
-        !benchmark::intOption(args, QStringLiteral("boxes"), 1, &boxes) ||
-        !benchmark::intOption(args, QStringLiteral("threads"), 1, &threads) ||
-        !benchmark::intOption(args, QStringLiteral("warmup"), 0, &warmup) ||
-        !benchmark::intOption(args, QStringLiteral("iters"), 1, &iters))
+    QMap<QString, QString> args = benchmark::stepDefaults(10);
+    args.insert(QStringLiteral("threads"), QStringLiteral("2"));
+    args.insert(QStringLiteral("mode"), QStringLiteral("bench"));
+    args.insert(QStringLiteral("python"), QStringLiteral("/usr/bin/python3"));
+    const std::optional<benchmark::StepOptions> options = benchmark::stepOptions(argc, argv, args);
+    int threads = 0;
+    if (!options || !benchmark::intOption(args, QStringLiteral("threads"), 1, &threads))
         return 2;
+    const ModelScale &scale = options->scale;
+    const int imgsz = options->imgsz, batch = options->batch, nc = options->nc;
+    const int boxes = options->boxes, warmup = options->warmup, iters = options->iters;
     const QString mode = args.value(QStringLiteral("mode"));
     if (mode != QLatin1String("bench") && mode != QLatin1String("check")) {
         std::fprintf(stderr, "mode=%s: expected bench or check\n", qPrintable(mode));
         return 2;
     }
-    const std::optional<ModelScale> scale = benchmark::modelOption(args, imgsz);
-    if (!scale)
-        return 2;
 
     torch::set_num_threads(threads);
     QTemporaryDir tmp;
@@ -312,7 +300,7 @@ int main(int argc, char **argv)
     PeerProcess peer;
     if (!peer.start(args.value(QStringLiteral("python")),
                     {script, QStringLiteral("--dir"), dir.path(), QStringLiteral("--scale"),
-                     scale->name, QStringLiteral("--nc"), QString::number(nc),
+                     scale.name, QStringLiteral("--nc"), QString::number(nc),
                      QStringLiteral("--threads"), QString::number(threads),
                      QStringLiteral("--fuse")}))
         return 1;
@@ -320,23 +308,23 @@ int main(int argc, char **argv)
     std::fprintf(stderr,
                  "YOLOv8%s nc=%d at %d, batch %d; %d threads on both sides, OMP_WAIT_POLICY=%s "
                  "on both%s\n",
-                 qPrintable(scale->name), nc, imgsz, batch, threads,
+                 qPrintable(scale.name), nc, imgsz, batch, threads,
                  waitPolicy.isEmpty() ? "(unset)" : waitPolicy.constData(),
                  waitPolicy.isEmpty() ? " (PASSIVE measures steadier on a shared machine)" : "");
 
-    const std::optional<double> forwardDiff = checkSameNetwork(peer, dir, *scale, nc, imgsz, batch);
+    const std::optional<double> forwardDiff = checkSameNetwork(peer, dir, scale, nc, imgsz, batch);
     if (!forwardDiff)
         return 1;
     if (mode == QLatin1String("check")) {
         std::printf("bench_peer mode=check scale=%s imgsz=%d batch=%d nc=%d threads=%d "
                     "forward_max_abs_diff=%.3g\n",
-                    qPrintable(scale->name), imgsz, batch, nc, threads, *forwardDiff);
+                    qPrintable(scale.name), imgsz, batch, nc, threads, *forwardDiff);
         return 0;
     }
 
     // The timed models: the same fresh weights on both sides.
     torch::manual_seed(0);
-    YoloModel model(*scale, nc);
+    YoloModel model(scale, nc);
     model->train();
     const torch::Tensor images = torch::rand({batch, 3, imgsz, imgsz});
     if (!write(dir, "weights.pt", namedState(*model, "")) ||
@@ -353,7 +341,7 @@ int main(int argc, char **argv)
     Optimizer optimizer = benchmark::ultralyticsSgd(*model);
 
     torch::manual_seed(0);
-    YoloModel full(*scale, nc);
+    YoloModel full(scale, nc);
     full->train();
     Optimizer fullOptimizer = benchmark::ultralyticsSgd(*full);
     const DetectionLoss criterion(nc, full->strides(), {}, full->regMax());
@@ -437,7 +425,7 @@ int main(int argc, char **argv)
                 "train_ms_yolodeck=%.1f train_ms_python=%.1f train_ratio=%.3f "
                 "val_ms_yolodeck=%.1f val_ms_python=%.1f val_ratio=%.3f full_step_ms_yolodeck=%.1f "
                 "forward_max_abs_diff=%.3g\n",
-                qPrintable(scale->name), imgsz, batch, nc, threads, iters, trainYd, trainPy,
+                qPrintable(scale.name), imgsz, batch, nc, threads, iters, trainYd, trainPy,
                 trainYd > 0 ? trainPy / trainYd : 0.0, valYd, valPy,
                 valYd > 0 ? valPy / valYd : 0.0, benchmark::median(fullStep), *forwardDiff);
     return 0;

@@ -117,39 +117,27 @@ double gemmPeakGflops()
 
 int main(int argc, char **argv)
 {
-    QMap<QString, QString> args{{QStringLiteral("scale"), QStringLiteral("n")},
-                                {QStringLiteral("imgsz"), QStringLiteral("320")},
-                                {QStringLiteral("batch"), QStringLiteral("8")},
-                                {QStringLiteral("nc"), QStringLiteral("80")},
-                                {QStringLiteral("boxes"), QStringLiteral("4")},
-                                {QStringLiteral("warmup"), QStringLiteral("2")},
-                                {QStringLiteral("iters"), QStringLiteral("6")},
-                                {QStringLiteral("threads"), QStringLiteral("0")}};
-    int imgsz = 0, batch = 0, nc = 0, boxes = 0, warmup = 0, iters = 0, threads = 0;
-    if (!benchmark::parseOverrides(argc, argv, args) ||
-        !benchmark::intOption(args, QStringLiteral("imgsz"), 32, &imgsz) ||
-        !benchmark::intOption(args, QStringLiteral("batch"), 1, &batch) ||
-        !benchmark::intOption(args, QStringLiteral("nc"), 1, &nc) ||
-        !benchmark::intOption(args, QStringLiteral("boxes"), 1, &boxes) ||
-        !benchmark::intOption(args, QStringLiteral("warmup"), 0, &warmup) ||
-        !benchmark::intOption(args, QStringLiteral("iters"), 1, &iters) ||
-        !benchmark::intOption(args, QStringLiteral("threads"), 0, &threads))
+    QMap<QString, QString> args = benchmark::stepDefaults(6);
+    args.insert(QStringLiteral("threads"), QStringLiteral("0"));
+    const std::optional<benchmark::StepOptions> options = benchmark::stepOptions(argc, argv, args);
+    int threads = 0;
+    if (!options || !benchmark::intOption(args, QStringLiteral("threads"), 0, &threads))
         return 2;
-    const std::optional<ModelScale> scale = benchmark::modelOption(args, imgsz);
-    if (!scale)
-        return 2;
+    const ModelScale &scale = options->scale;
+    const int imgsz = options->imgsz, batch = options->batch, nc = options->nc;
+    const int boxes = options->boxes, warmup = options->warmup, iters = options->iters;
     if (threads > 0)
         torch::set_num_threads(threads);
     else
         threads = benchmark::useAllCores();
 
     torch::manual_seed(0);
-    YoloModel model(*scale, nc);
+    YoloModel model(scale, nc);
     model->train();
     const DetectionLoss criterion(nc, model->strides(), {}, model->regMax());
     Optimizer optimizer = benchmark::ultralyticsSgd(*model);
     GradScaler scaler(false); // the CPU trainer's: disabled, but its finiteness check runs
-    ModelEma ema(std::make_shared<YoloModelImpl>(*scale, nc));
+    ModelEma ema(std::make_shared<YoloModelImpl>(scale, nc));
     ema.copyFrom(*model);
     std::vector<torch::Tensor> trainable;
     for (const torch::Tensor &p : model->parameters())
@@ -160,7 +148,7 @@ int main(int argc, char **argv)
     const torch::Tensor targets = benchmark::randomTargets(batch, boxes, nc);
     const double gflopsPerImage = model->gflops(imgsz);
     std::fprintf(stderr, "YOLOv8%s nc=%d: %lld parameters, %.2f GFLOPs at %d; %d threads\n",
-                 qPrintable(scale->name), nc, static_cast<long long>(model->parameterCount()),
+                 qPrintable(scale.name), nc, static_cast<long long>(model->parameterCount()),
                  gflopsPerImage, imgsz, threads);
 
     // The trainer's step, phase by phase.
@@ -260,7 +248,7 @@ int main(int argc, char **argv)
                 "step_ms=%.1f forward_ms=%.1f loss_ms=%.1f assign_ms=%.1f backward_ms=%.1f "
                 "optimizer_ms=%.1f ema_ms=%.1f conv_share=%.2f conv_gflops=%.1f "
                 "gemm_peak_gflops=%.1f peak_fraction=%.2f\n",
-                qPrintable(scale->name), imgsz, batch, threads, iters, stepMs,
+                qPrintable(scale.name), imgsz, batch, threads, iters, stepMs,
                 benchmark::median(forward), lossMs, assignMs, benchmark::median(backward),
                 benchmark::median(opt), benchmark::median(emaMs), convShare, convRate, peak,
                 peak > 0 ? convRate / peak : 0);

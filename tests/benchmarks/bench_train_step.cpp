@@ -19,29 +19,17 @@ using namespace yolodeck;
 
 int main(int argc, char **argv)
 {
-    QMap<QString, QString> args{{QStringLiteral("scale"), QStringLiteral("n")},
-                                {QStringLiteral("imgsz"), QStringLiteral("320")},
-                                {QStringLiteral("batch"), QStringLiteral("8")},
-                                {QStringLiteral("nc"), QStringLiteral("80")},
-                                {QStringLiteral("boxes"), QStringLiteral("4")},
-                                {QStringLiteral("warmup"), QStringLiteral("2")},
-                                {QStringLiteral("iters"), QStringLiteral("8")}};
-    int imgsz = 0, batch = 0, nc = 0, boxes = 0, warmup = 0, iters = 0;
-    if (!benchmark::parseOverrides(argc, argv, args) ||
-        !benchmark::intOption(args, QStringLiteral("imgsz"), 32, &imgsz) ||
-        !benchmark::intOption(args, QStringLiteral("batch"), 1, &batch) ||
-        !benchmark::intOption(args, QStringLiteral("nc"), 1, &nc) ||
-        !benchmark::intOption(args, QStringLiteral("boxes"), 1, &boxes) ||
-        !benchmark::intOption(args, QStringLiteral("warmup"), 0, &warmup) ||
-        !benchmark::intOption(args, QStringLiteral("iters"), 1, &iters))
+    QMap<QString, QString> args = benchmark::stepDefaults(8);
+    const std::optional<benchmark::StepOptions> options = benchmark::stepOptions(argc, argv, args);
+    if (!options)
         return 2;
-    const std::optional<ModelScale> scale = benchmark::modelOption(args, imgsz);
-    if (!scale)
-        return 2;
+    const ModelScale &scale = options->scale;
+    const int imgsz = options->imgsz, batch = options->batch, nc = options->nc;
+    const int boxes = options->boxes, warmup = options->warmup, iters = options->iters;
 
     const int threads = benchmark::useAllCores();
     torch::manual_seed(0);
-    YoloModel model(*scale, nc);
+    YoloModel model(scale, nc);
     model->train();
     const DetectionLoss criterion(nc, model->strides(), {}, model->regMax());
 
@@ -50,7 +38,7 @@ int main(int argc, char **argv)
     const torch::Tensor images = torch::rand({batch, 3, imgsz, imgsz});
     const torch::Tensor targets = benchmark::randomTargets(batch, boxes, nc);
     std::fprintf(stderr, "YOLOv8%s nc=%d: %lld parameters, %.2f GFLOPs at %d; %d threads\n",
-                 qPrintable(scale->name), nc, static_cast<long long>(model->parameterCount()),
+                 qPrintable(scale.name), nc, static_cast<long long>(model->parameterCount()),
                  model->gflops(imgsz), imgsz, threads);
 
     std::vector<double> stepMs;
@@ -73,7 +61,7 @@ int main(int argc, char **argv)
     const double ms = benchmark::median(stepMs);
     std::printf("bench_train_step scale=%s imgsz=%d batch=%d nc=%d threads=%d iters=%d "
                 "ms_per_step=%.1f images_per_s=%.2f\n",
-                qPrintable(scale->name), imgsz, batch, nc, threads, iters, ms,
+                qPrintable(scale.name), imgsz, batch, nc, threads, iters, ms,
                 ms > 0 ? batch * 1000.0 / ms : 0.0);
     return 0;
 }

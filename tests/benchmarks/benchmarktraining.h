@@ -1,16 +1,61 @@
 #pragma once
 
-// The optimizer the training benchmarks share: Ultralytics' SGD defaults (lr0 0.01, momentum 0.937,
-// weight_decay 5e-4) on its three parameter groups, as the trainer builds them.
+// What the training-step benchmarks (bench_train_step, bench_step_profile, bench_peer) share: their
+// common options and the optimizer.
 
+#include "tests/benchmarks/benchmarksupport.h"
+
+#include "core/model/modelscale.h"
 #include "core/model/yolomodel.h"
 #include "core/train/optimizer.h"
 
+#include <optional>
 #include <utility>
 #include <vector>
 
 namespace yolodeck::benchmark {
 
+// scale=n imgsz=320 batch=8 nc=80 boxes=4 warmup=2 iters=<iters>: a program adds its own keys to
+// the map before stepOptions() reads it.
+inline QMap<QString, QString> stepDefaults(int iters)
+{
+    return {{QStringLiteral("scale"), QStringLiteral("n")},
+            {QStringLiteral("imgsz"), QStringLiteral("320")},
+            {QStringLiteral("batch"), QStringLiteral("8")},
+            {QStringLiteral("nc"), QStringLiteral("80")},
+            {QStringLiteral("boxes"), QStringLiteral("4")},
+            {QStringLiteral("warmup"), QStringLiteral("2")},
+            {QStringLiteral("iters"), QString::number(iters)}};
+}
+
+struct StepOptions
+{
+    ModelScale scale;
+    int imgsz = 0, batch = 0, nc = 0, boxes = 0, warmup = 0, iters = 0;
+};
+
+// Reads argv over `args` (stepDefaults() and the program's own keys, which it then finds there)
+// and checks the shared options; prints what is wrong and returns nullopt on a bad argument.
+inline std::optional<StepOptions> stepOptions(int argc, char **argv, QMap<QString, QString> &args)
+{
+    StepOptions o;
+    if (!parseOverrides(argc, argv, args) ||
+        !intOption(args, QStringLiteral("imgsz"), 32, &o.imgsz) ||
+        !intOption(args, QStringLiteral("batch"), 1, &o.batch) ||
+        !intOption(args, QStringLiteral("nc"), 1, &o.nc) ||
+        !intOption(args, QStringLiteral("boxes"), 1, &o.boxes) ||
+        !intOption(args, QStringLiteral("warmup"), 0, &o.warmup) ||
+        !intOption(args, QStringLiteral("iters"), 1, &o.iters))
+        return std::nullopt;
+    const std::optional<ModelScale> scale = modelOption(args, o.imgsz);
+    if (!scale)
+        return std::nullopt;
+    o.scale = *scale;
+    return o;
+}
+
+// Ultralytics' SGD defaults (lr0 0.01, momentum 0.937, weight_decay 5e-4) on its three parameter
+// groups, as the trainer builds them.
 inline Optimizer ultralyticsSgd(const YoloModelImpl &model)
 {
     const ParamGroups groups = model.parameterGroups();
