@@ -8,9 +8,22 @@ namespace yolodeck {
 
 namespace {
 
-const EnvironmentSetting kPolicy[] = {{"OPENBLAS_NUM_THREADS", "1"}};
+// Each variable of the policy, and the function of the loaded library that applies it after the
+// fact (the library read the variable when it was loaded, before main()).
+struct PolicyEntry
+{
+    EnvironmentSetting setting;
+    const char *librarySetter;
+};
+const PolicyEntry kPolicy[] = {{{"OPENBLAS_NUM_THREADS", "1"}, "openblas_set_num_threads"}};
 constexpr const char *kSwitch = "YOLODECK_THREAD_POLICY";
 constexpr const char *kSetMarker = "YOLODECK_THREAD_POLICY_SET";
+
+bool isUnset(const std::function<const char *(const char *)> &lookup, const std::string &name)
+{
+    const char *current = lookup(name.c_str());
+    return !current || !*current;
+}
 
 bool policyOff(const std::function<const char *(const char *)> &lookup)
 {
@@ -26,10 +39,9 @@ missingThreadPolicy(const std::function<const char *(const char *)> &lookup)
     if (policyOff(lookup))
         return {};
     std::vector<EnvironmentSetting> missing;
-    for (const EnvironmentSetting &s : kPolicy) {
-        const char *current = lookup(s.name.c_str());
-        if (!current || !*current)
-            missing.push_back(s);
+    for (const PolicyEntry &entry : kPolicy) {
+        if (isUnset(lookup, entry.setting.name))
+            missing.push_back(entry.setting);
     }
     return missing;
 }
@@ -39,7 +51,8 @@ std::string describeThreadPolicy(const std::function<const char *(const char *)>
     const char *marker = lookup(kSetMarker);
     const std::string setByPolicy = "," + std::string(marker ? marker : "") + ",";
     std::string out;
-    for (const EnvironmentSetting &s : kPolicy) {
+    for (const PolicyEntry &entry : kPolicy) {
+        const EnvironmentSetting &s = entry.setting;
         const char *value = lookup(s.name.c_str());
         if (!out.empty())
             out += ", ";
@@ -67,23 +80,24 @@ int openBlasThreads()
 
 void applyThreadPolicy()
 {
-    const std::vector<EnvironmentSetting> missing =
-        missingThreadPolicy([](const char *name) { return std::getenv(name); });
-    if (missing.empty())
+    const auto lookup = [](const char *name) { return std::getenv(name); };
+    if (policyOff(lookup))
         return;
     std::string names;
-    for (const EnvironmentSetting &s : missing) {
+    for (const PolicyEntry &entry : kPolicy) {
+        const EnvironmentSetting &s = entry.setting;
+        if (!isUnset(lookup, s.name))
+            continue;
         setenv(s.name.c_str(), s.value.c_str(), 1);
         names += (names.empty() ? "" : ",") + s.name;
-        if (s.name == "OPENBLAS_NUM_THREADS") {
-            // Absent when LibTorch uses another BLAS: then there is nothing to tell.
-            using SetThreads = void (*)(int);
-            if (const auto set =
-                    reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
-                set(std::atoi(s.value.c_str()));
-        }
+        // Absent when LibTorch uses another library: then there is nothing to tell.
+        using SetThreads = void (*)(int);
+        if (const auto set =
+                reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, entry.librarySetter)))
+            set(std::atoi(s.value.c_str()));
     }
-    setenv(kSetMarker, names.c_str(), 1);
+    if (!names.empty())
+        setenv(kSetMarker, names.c_str(), 1);
 }
 
 } // namespace yolodeck

@@ -216,10 +216,9 @@ RehearsalReport rehearse(const RehearsalOptions &o)
     for (const QString &w : r.plan.warnings) {
         if (w.startsWith(QLatin1String("OpenBLAS threads")))
             causes << w.section(QLatin1Char(':'), 0, 0);
-    }
-    for (const QString &w : r.plan.warnings)
-        if (w.startsWith(QLatin1String("LibTorch")))
+        else if (w.startsWith(QLatin1String("LibTorch")))
             causes << QStringLiteral("LibTorch version (%1)").arg(torchThen);
+    }
     const QString deviceThen = r.plan.info.meta.value(QStringLiteral("device")).toString();
     if (!plan.config.device.isEmpty() && !deviceThen.isEmpty() &&
         !deviceThen.startsWith(plan.config.device))
