@@ -15,7 +15,7 @@ TESTS="tst_batchloader tst_checkpointwriter tst_trainingcontroller tst_systemsam
 if [ ! -f "$BUILD/build.ninja" ]; then
     CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
         -DYOLODECK_BUILD_BENCHMARKS=OFF \
-        -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer -O1 -g1" \
+        -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
         -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" \
         -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" >/dev/null
 fi
