@@ -115,9 +115,9 @@ void TestEnvironmentReport::cliStartsWithTheThreadPolicy_data()
                                 << 0;
 }
 
-// OpenBLAS reads OPENBLAS_NUM_THREADS when it loads, before main(): the CLI sets it and starts
-// itself again. OpenBLAS's own thread count, read back by the doctor, proves
-// the setting reached the library.
+// OpenBLAS reads OPENBLAS_NUM_THREADS when it loads, before main(): the CLI sets the variable and
+// tells the loaded library. OpenBLAS's own thread count, read back by the doctor, proves the
+// setting reached the library.
 void TestEnvironmentReport::cliStartsWithTheThreadPolicy()
 {
     QFETCH(QStringList, environment);

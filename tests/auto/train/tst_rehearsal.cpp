@@ -1,11 +1,13 @@
 // Rehearsing a resume (core/train/rehearsal): planned as a real resume, trained for a few batches
 // in a scratch folder that is always removed, and compared with what the run recorded.
+#include "core/checkpoint/checkpointfile.h"
 #include "core/data/synthdataset.h"
 #include "core/train/rehearsal.h"
 #include "core/train/trainer.h"
 #include "recordingobserver.h"
 
 #include <QDir>
+#include <QDirIterator>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -21,6 +23,7 @@ private Q_SLOTS:
     void initTestCase();
     void rehearsalOfAnEpochThatWentOnIsExact();
     void otherThreadCountNamesTheFirstDifferentBatch();
+    void otherOpenBlasThreadCountIsAmongTheCauses();
     void cancelLeavesNothing();
     void weightsOnlyFileIsRefused();
 
@@ -102,6 +105,39 @@ void TestRehearsal::otherThreadCountNamesTheFirstDifferentBatch()
     QVERIFY2(r.likelyCause.contains(QLatin1String("thread count 2 -> 1")),
              qPrintable(r.likelyCause));
     QVERIFY(!QFileInfo::exists(r.scratchDir));
+}
+
+// A checkpoint written with OpenBLAS on 2 threads, rehearsed on 1 (the tests' and the policy's):
+// the thread count that can move figures in their last digits is named among the likely causes,
+// beside the intra-op thread count that does move them here.
+void TestRehearsal::otherOpenBlasThreadCountIsAmongTheCauses()
+{
+    const QString copy = m_dir.filePath(QStringLiteral("runs-blas2/run"));
+    QDirIterator it(m_run, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString from = it.next();
+        const QString to = copy + from.mid(m_run.size());
+        QVERIFY(QDir().mkpath(QFileInfo(to).path()));
+        QVERIFY(QFile::copy(from, to));
+    }
+    RehearsalOptions o;
+    o.checkpoint = copy + QStringLiteral("/weights/epoch1.pt");
+    Result<CheckpointData> d = loadCheckpoint(o.checkpoint);
+    QVERIFY(d.isOk());
+    d.value().meta.insert(QStringLiteral("blas_threads"), 2);
+    QVERIFY(saveCheckpointAtomically(o.checkpoint, d.value()).isOk());
+    o.batches = 2;
+    o.overrides = {{QStringLiteral("threads"), QStringLiteral("1")},
+                   {QStringLiteral("force"), QStringLiteral("true")}};
+    const RehearsalReport r = rehearse(o);
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QVERIFY2(r.plan.warnings.contains(
+                 QStringLiteral("OpenBLAS threads 2 -> 1: figures may differ in their last digits "
+                                "(OPENBLAS_NUM_THREADS=2 restores them)")),
+             qPrintable(r.plan.summary()));
+    QCOMPARE(r.likelyCause, QStringLiteral("thread count 2 -> 1; OpenBLAS threads 2 -> 1; "
+                                           "forced overrides (threads)"));
+    QVERIFY2(r.verdict.endsWith(r.likelyCause), qPrintable(r.verdict));
 }
 
 void TestRehearsal::cancelLeavesNothing()
