@@ -36,6 +36,10 @@
 #include <QTimer>
 #include <QToolBar>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 namespace yolodeck {
 
 namespace {
@@ -566,6 +570,14 @@ void MainWindow::onEpochFinished(const EpochFinished &finished)
     stats.epochSecondsSinceResume =
         m_epochSecondsBefore.empty() ? std::vector<double>{} : m_epochSecondsSince;
     m_monitor->setThroughput(stats);
+#ifdef __GLIBC__
+    // Hands the pages that glibc's heaps hold free back to the system once an epoch. The window
+    // mixes long-lived allocations (charts, log) with each epoch's short-lived ones (validation,
+    // checkpoint listing), and without this its resident memory crept up by free pages kept in
+    // the heaps. Measured by `make soak`'s window run (README "Reliability"): 300 epochs grew
+    // RSS 9.7 MiB without it, 7.4 MiB with it, from a start 5 MiB lower.
+    malloc_trim(0);
+#endif
 }
 
 void MainWindow::onCheckpointSaved(const CheckpointSaved &saved)
