@@ -1,6 +1,7 @@
 // yolodeck-cli doctor / Help -> System Report (core/doctor): the BLAS library actually loaded,
 // findings with their fixes, and an exit code that follows them.
 #include "core/doctor/environmentreport.h"
+#include "tests/auto/common/threadenvironment.h"
 
 #include <QFile>
 #include <QProcess>
@@ -123,15 +124,9 @@ void TestEnvironmentReport::cliStartsWithTheThreadPolicy()
     QFETCH(QStringList, environment);
     QFETCH(QString, policyRow);
     QFETCH(int, blasThreads);
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    for (const char *name : {"OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS", "YOLODECK_THREAD_POLICY",
-                             "YOLODECK_THREAD_POLICY_SET", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"})
-        env.remove(QString::fromLatin1(name));
-    for (const QString &setting : environment)
-        env.insert(setting.section(QLatin1Char('='), 0, 0), setting.section(QLatin1Char('='), 1));
     QTemporaryDir dir;
     QProcess cli;
-    cli.setProcessEnvironment(env);
+    cli.setProcessEnvironment(testing::environmentWithThreadSettings(environment));
     cli.start(QStringLiteral(YOLODECK_CLI),
               {QStringLiteral("doctor"), QStringLiteral("project=") + dir.path(),
                QStringLiteral("gemm_seconds=0.1")});

@@ -5,9 +5,9 @@
 #include "core/train/rehearsal.h"
 #include "core/train/trainer.h"
 #include "recordingobserver.h"
+#include "tests/auto/common/testfiles.h"
 
 #include <QDir>
-#include <QDirIterator>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -113,13 +113,7 @@ void TestRehearsal::otherThreadCountNamesTheFirstDifferentBatch()
 void TestRehearsal::otherOpenBlasThreadCountIsAmongTheCauses()
 {
     const QString copy = m_dir.filePath(QStringLiteral("runs-blas2/run"));
-    QDirIterator it(m_run, QDir::Files, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QString from = it.next();
-        const QString to = copy + from.mid(m_run.size());
-        QVERIFY(QDir().mkpath(QFileInfo(to).path()));
-        QVERIFY(QFile::copy(from, to));
-    }
+    QVERIFY(testing::copyTree(m_run, copy));
     RehearsalOptions o;
     o.checkpoint = copy + QStringLiteral("/weights/epoch1.pt");
     Result<CheckpointData> d = loadCheckpoint(o.checkpoint);

@@ -4,6 +4,7 @@
 
 #include "core/checkpoint/checkpointmeta.h"
 #include "core/data/synthdataset.h"
+#include "tests/auto/common/threadenvironment.h"
 
 #include <QDeadlineTimer>
 #include <QDir>
@@ -64,13 +65,7 @@ void TestWindowProgram::trainsUnderTheThreadPolicy()
 {
     QFETCH(QStringList, environment);
     QFETCH(int, blasThreads);
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    // CTest runs this test with OPENBLAS_NUM_THREADS=1 (tests/auto/ui/CMakeLists.txt).
-    for (const char *name : {"OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS", "YOLODECK_THREAD_POLICY",
-                             "YOLODECK_THREAD_POLICY_SET", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"})
-        env.remove(QString::fromLatin1(name));
-    for (const QString &setting : environment)
-        env.insert(setting.section(QLatin1Char('='), 0, 0), setting.section(QLatin1Char('='), 1));
+    QProcessEnvironment env = testing::environmentWithThreadSettings(environment);
     // A private home: the window saves its geometry and settings there.
     QTemporaryDir home;
     env.insert(QStringLiteral("HOME"), home.path());

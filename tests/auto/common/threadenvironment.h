@@ -1,0 +1,22 @@
+#pragma once
+// The environment a test gives a YoloDeck program it starts, to see the program's own thread
+// policy at work: CTest's thread settings removed (it runs the tests with OPENBLAS_NUM_THREADS=1),
+// then the given NAME=value settings put in.
+
+#include <QProcessEnvironment>
+#include <QStringList>
+
+namespace yolodeck::testing {
+
+inline QProcessEnvironment environmentWithThreadSettings(const QStringList &settings)
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const char *name : {"OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS", "YOLODECK_THREAD_POLICY",
+                             "YOLODECK_THREAD_POLICY_SET", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"})
+        env.remove(QString::fromLatin1(name));
+    for (const QString &setting : settings)
+        env.insert(setting.section(QLatin1Char('='), 0, 0), setting.section(QLatin1Char('='), 1));
+    return env;
+}
+
+} // namespace yolodeck::testing
