@@ -210,7 +210,10 @@ void TestNms::largeInputMatchesBruteForce()
     const float iou = 0.5f;
     const auto out = nonMaxSuppression(pred, 0.3f, iou, 1000);
 
-    auto [best, cls] = scores.max(1);
+    // Not a structured binding: C++17 lambdas cannot capture one (clang refuses, the sanitizer
+    // build uses clang).
+    const auto maxed = scores.max(1);
+    const torch::Tensor best = std::get<0>(maxed), cls = std::get<1>(maxed);
     std::vector<int64_t> order;
     for (int64_t i = 0; i < n; ++i) {
         if (best[i].item<float>() > 0.3f)
