@@ -1304,6 +1304,17 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
         <translation>显示：</translation>
     </message>
     <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Select All</source>
+        <translation>全选</translation>
+    </message>
+</context>
+<context>
+    <name>yolodeck::LogModel</name>
+    <message>
         <source>info</source>
         <translation>信息</translation>
     </message>

@@ -6,7 +6,7 @@
 #include "ui/compare/comparedialog.h"
 #include "ui/compare/comparisonview.h"
 #include "ui/doctor/systemreportdialog.h"
-#include "ui/logpane.h"
+#include "ui/log/logpane.h"
 #include "ui/metatypes.h"
 #include "ui/resumedialog.h"
 #include "ui/runsetup/runsetuppanel.h"
