@@ -26,8 +26,8 @@ namespace yolodeck {
 // optimizer steps. Appending never replots: it marks the chart dirty and a 10 Hz timer redraws
 // once for everything that arrived meanwhile, so a fast trainer cannot flood the GUI thread.
 //
-// A chart's memory does not grow with the run: the newest 2,000 to 4,000 batches are kept
-// as they came, older ones are thinned into an archive of at most 4,000 points, each
+// A chart's memory does not grow with the run: the newest 1,000 to 2,000 batches are kept
+// as they came, older ones are thinned into an archive of at most 2,000 points, each
 // the mean of the same number of batches (doubled whenever the archive fills), so the whole run
 // stays evenly visible. A 300,000-batch run would otherwise hold ~145 MB of batch points
 // (bench_chart: 241 bytes per batch per chart); every batch stays in events.jsonl.
@@ -49,9 +49,11 @@ public:
         Step
     };
     static constexpr int kReplotIntervalMs = 100;
-    // At most 8,001 points per curve (~2 MB a chart): more than a chart's width in pixels shows.
-    static constexpr int kRecentBatchPoints = 2000;
-    static constexpr int kMaxArchivedPoints = 4000;
+    // At most 4,001 points per curve (~1 MB a chart), still more than a chart's width in pixels
+    // on a 4K screen. Twice as many cost the window's long runs 2 MB a chart and showed nothing
+    // more (the 30-minute window soak, scripts/soak.py).
+    static constexpr int kRecentBatchPoints = 1000;
+    static constexpr int kMaxArchivedPoints = 2000;
 
     explicit ChartView(Kind kind, QWidget *parent = nullptr);
     ~ChartView() override;
