@@ -103,9 +103,6 @@ QStringList LogModel::linesOfNewest() const
 
 QString LogModel::format(const Entry &entry, int line) const
 {
-    const QStringView text = lineOf(entry.message, line);
-    if (line > 0)
-        return text.toString(); // a table's later lines stand as written, aligned among themselves
     QString level;
     switch (entry.level) {
     case LogLevel::Info:
@@ -118,8 +115,13 @@ QString LogModel::format(const Entry &entry, int line) const
         level = tr("error");
         break;
     }
-    return tr("%1 [%2] %3")
-        .arg(entry.time.toString(QStringLiteral("HH:mm:ss")), level, text.toString());
+    const QString text = lineOf(entry.message, line).toString();
+    const QString first =
+        tr("%1 [%2] %3").arg(entry.time.toString(QStringLiteral("HH:mm:ss")), level, text);
+    if (line == 0)
+        return first;
+    // A table's later lines start under its first line's text, so its columns line up.
+    return QString(first.size() - text.size(), QLatin1Char(' ')) + text;
 }
 
 int LogModel::rowCount(const QModelIndex &parent) const

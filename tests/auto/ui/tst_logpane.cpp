@@ -123,7 +123,7 @@ private Q_SLOTS:
     {
         LogPane pane;
         const QDateTime t(QDate(2024, 5, 1), QTime(9, 30, 0));
-        // The oldest entry is a three-line table: dropping it takes its three rows.
+        // The oldest entry has three lines: dropping it takes its three rows.
         pane.append(LogLevel::Info, QStringLiteral("first\nsecond\nthird"), t);
         for (int i = 1; i < LogModel::kMaxEntries; ++i)
             pane.append(LogLevel::Info, QStringLiteral("message %1").arg(i), t);
@@ -146,17 +146,18 @@ private Q_SLOTS:
         pane.append(LogLevel::Info, QStringLiteral("best.pt (epoch 3):"), t);
         pane.append(LogLevel::Info,
                     QStringLiteral("   Class  mAP50\n     all  0.512\n  person  0.498"), t);
-        QCOMPARE(
-            pane.visibleLines(),
-            (QStringList{QStringLiteral("09:30:00 [info] best.pt (epoch 3):"),
-                         QStringLiteral("09:30:00 [info]    Class  mAP50"),
-                         QStringLiteral("     all  0.512"), QStringLiteral("  person  0.498")}));
+        QCOMPARE(pane.visibleLines(),
+                 (QStringList{QStringLiteral("09:30:00 [info] best.pt (epoch 3):"),
+                              QStringLiteral("09:30:00 [info]    Class  mAP50"),
+                              QStringLiteral("                     all  0.512"),
+                              QStringLiteral("                  person  0.498")}));
+        // The table's later lines start under its first line's text: its columns line up.
         // "person" is on the table's last line: the whole table stays, the other message goes.
         pane.setFilterText(QStringLiteral("PERSON"));
-        QCOMPARE(
-            pane.visibleLines(),
-            (QStringList{QStringLiteral("09:30:00 [info]    Class  mAP50"),
-                         QStringLiteral("     all  0.512"), QStringLiteral("  person  0.498")}));
+        QCOMPARE(pane.visibleLines(),
+                 (QStringList{QStringLiteral("09:30:00 [info]    Class  mAP50"),
+                              QStringLiteral("                     all  0.512"),
+                              QStringLiteral("                  person  0.498")}));
     }
 
     void copiesTheSelectedLines()
