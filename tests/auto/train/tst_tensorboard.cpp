@@ -103,9 +103,9 @@ void TestTensorBoard::runWritesUltralyticsTags()
     const History history =
         RunLog::readResults(done.runDir + QStringLiteral("/results.csv")).value();
     QCOMPARE(int(history.size()), 3);
-    for (const QString tag : {QStringLiteral("train/box_loss"), QStringLiteral("val/cls_loss"),
-                              QStringLiteral("metrics/mAP50(B)"),
-                              QStringLiteral("metrics/mAP50-95(B)"), QStringLiteral("lr/pg0")}) {
+    for (const QString &tag : {QStringLiteral("train/box_loss"), QStringLiteral("val/cls_loss"),
+                               QStringLiteral("metrics/mAP50(B)"),
+                               QStringLiteral("metrics/mAP50-95(B)"), QStringLiteral("lr/pg0")}) {
         QVERIFY2(s.values.count(tag), qPrintable(tag));
         QCOMPARE(int(s.values.at(tag).size()), 3);
         for (const EpochRecord &r : history) {
