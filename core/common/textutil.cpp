@@ -98,4 +98,73 @@ QString unknownKeyMessage(const QString &key, const QStringList &validKeys)
              validKeys.join(QLatin1Char(' ')));
 }
 
+QByteArray withoutTopLevelMember(const QByteArray &json, QLatin1StringView key)
+{
+    int depth = 0;
+    bool inString = false;
+    bool escaped = false;
+    bool expectKey = false; // at depth 1, the next string is a member's name
+    qsizetype stringStart = -1;
+    qsizetype delimiter = -1;   // the '{' or ',' before the current top-level member
+    qsizetype memberStart = -1; // where the member `key` starts, once found
+    for (qsizetype i = 0; i < json.size(); ++i) {
+        const char c = json[i];
+        if (inString) {
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                inString = false;
+                const QByteArrayView name(json.constData() + stringStart + 1, i - stringStart - 1);
+                if (depth == 1 && expectKey && memberStart < 0 && name == QByteArrayView(key))
+                    memberStart = stringStart;
+            }
+            continue;
+        }
+        switch (c) {
+        case '"':
+            inString = true;
+            stringStart = i;
+            break;
+        case '{':
+        case '[':
+            if (depth == 0 && c != '{')
+                return {}; // an array at the top
+            if (++depth == 1) {
+                expectKey = true;
+                delimiter = i;
+            }
+            break;
+        case '}':
+        case ']':
+            if (--depth < 0)
+                return {};
+            if (depth == 0) {
+                if (c != '}' || memberStart < 0)
+                    return {};
+                // The last member: the comma before it goes with it.
+                const qsizetype from = json[delimiter] == ',' ? delimiter : memberStart;
+                return json.left(from) + json.mid(i);
+            }
+            break;
+        case ':':
+            if (depth == 1)
+                expectKey = false;
+            break;
+        case ',':
+            if (depth == 1) {
+                if (memberStart >= 0)
+                    return json.left(memberStart) + json.mid(i + 1);
+                expectKey = true;
+                delimiter = i;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    return {};
+}
+
 } // namespace yolodeck
