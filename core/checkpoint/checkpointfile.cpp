@@ -151,6 +151,24 @@ QString unexpectedArchiveContent(caffe2::serialize::PyTorchStreamReader &reader)
 
 } // namespace
 
+// Compact, since a long run's history makes it large; a history kept as text is spliced in as the
+// last member.
+std::string checkpointMetaJson(const CheckpointData &data)
+{
+    if (data.historyJson.isEmpty())
+        return QJsonDocument(data.meta).toJson(QJsonDocument::Compact).toStdString();
+    QJsonObject rest = data.meta;
+    rest.remove(QStringLiteral("history"));
+    const QByteArray head = QJsonDocument(rest).toJson(QJsonDocument::Compact);
+    std::string json;
+    json.reserve(size_t(head.size() + data.historyJson.size()) + 16);
+    json.append(head.constData(), size_t(head.size() - 1)); // without the closing brace
+    json += rest.isEmpty() ? "\"history\":" : ",\"history\":";
+    json.append(data.historyJson.constData(), size_t(data.historyJson.size()));
+    json += '}';
+    return json;
+}
+
 Status saveCheckpointAtomically(const QString &path, const CheckpointData &data)
 {
     const QFileInfo target(path);
@@ -191,9 +209,8 @@ Status saveCheckpointAtomically(const QString &path, const CheckpointData &data)
             kTensorsAttribute,
             c10::DictType::create(c10::StringType::get(), c10::TensorType::get()),
             c10::IValue(tensors));
-        const QByteArray meta = QJsonDocument(data.meta).toJson(QJsonDocument::Indented);
         const QByteArray manifestJson = QJsonDocument(manifest).toJson(QJsonDocument::Compact);
-        const torch::jit::ExtraFilesMap extra{{"meta.json", meta.toStdString()},
+        const torch::jit::ExtraFilesMap extra{{"meta.json", checkpointMetaJson(data)},
                                               {"tensors.json", manifestJson.toStdString()}};
         torch::jit::ExportModule(
             module, [&writer](const void *p, size_t n) { return writer(p, n); }, extra);

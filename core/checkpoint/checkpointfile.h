@@ -20,6 +20,12 @@ struct CheckpointData
 {
     QJsonObject meta;
     std::map<std::string, torch::Tensor> tensors;
+    // meta.json's "history" as compact JSON array text, for a writer that keeps it serialized and
+    // appends one epoch at a time: a save then copies bytes instead of building and serializing a
+    // tree that grows with the run. When set, it is what the file's meta.json has as "history"
+    // (meta's own "history", if any, is ignored). loadCheckpoint() leaves it empty and puts the
+    // history in meta.
+    QByteArray historyJson;
 };
 
 // File format (DESIGN.md §4). A PyTorch zip archive written by torch::jit::Module::save() from a
@@ -38,11 +44,16 @@ struct CheckpointData
 //   python3 -c "import torch,json; e={'meta.json':''}; t=torch.jit.load('last.pt',_extra_files=e).tensors; print(json.loads(e['meta.json'])['epoch'], len(t))"
 // clang-format on
 //
+// meta.json is compact JSON (`yolodeck-cli inspect FILE` prints it indented, without the history).
 // A second extra file, tensors.json, maps each key to its dtype, shape and CRC-32: PyTorch's reader
 // ignores the zip CRCs, so loadCheckpoint() checks these instead and refuses a file whose bytes
 // changed after it was written. Tensors are stored detached and compact: a view or a non-contiguous
 // tensor is saved as a contiguous copy of its values, so shapes, dtypes and bytes round-trip
 // exactly while strides may not.
+
+// meta.json as a checkpoint stores it: data.meta as compact JSON, with data.historyJson as its
+// "history" when set.
+std::string checkpointMetaJson(const CheckpointData &data);
 
 // Saves data to path so that a crash at any instant leaves either the previous file or the new one:
 // the archive is written to "<dir>/.<name>.tmp-<pid>-<n>" in the same folder, fsynced, renamed over

@@ -1,5 +1,6 @@
 #include "core/checkpoint/checkpointmeta.h"
 
+#include "core/common/textutil.h"
 #include "core/interop/ultralyticscheckpoint.h"
 
 #include <caffe2/serialize/inline_container.h>
@@ -83,7 +84,7 @@ double metricOr(const QJsonObject &metrics, const char *key)
 
 } // namespace
 
-Result<QJsonObject> readCheckpointMeta(const QString &path)
+Result<QJsonObject> readCheckpointMeta(const QString &path, MetaHistory history)
 {
     const QString problem = precheck(path);
     if (!problem.isEmpty())
@@ -98,8 +99,12 @@ Result<QJsonObject> readCheckpointMeta(const QString &path)
                     fileError(path, QStringLiteral("a TorchScript model without YoloDeck metadata "
                                                    "(an exported model, not a checkpoint)")));
             // torch.save() pickles: Ultralytics checkpoints, read by core/interop.
-            if (reader.hasRecord("data.pkl"))
-                return readUltralyticsMeta(path);
+            if (reader.hasRecord("data.pkl")) {
+                Result<QJsonObject> foreign = readUltralyticsMeta(path);
+                if (foreign && history == MetaHistory::Omit)
+                    foreign.value().remove(QStringLiteral("history"));
+                return foreign;
+            }
             return Result<QJsonObject>::fail(
                 fileError(path, QStringLiteral("a zip archive without YoloDeck metadata")));
         }
@@ -115,7 +120,22 @@ Result<QJsonObject> readCheckpointMeta(const QString &path)
     }
 
     QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(json, &parseError);
+    QJsonDocument doc;
+    if (history == MetaHistory::Omit) {
+        // Damage inside the history goes unnoticed here; loading the file reads it whole.
+        const QByteArray rest = withoutTopLevelMember(json, QLatin1StringView("history"));
+        if (!rest.isNull())
+            doc = QJsonDocument::fromJson(rest, &parseError);
+    }
+    if (doc.isNull()) // not cut, or the cut text is damaged: the whole text, for its error
+        doc = QJsonDocument::fromJson(json, &parseError);
+    if (parseError.error == QJsonParseError::NoError && history == MetaHistory::Omit &&
+        doc.isObject() && doc.object().contains(QStringLiteral("history"))) {
+        // A member the scan could not cut (its name written with escapes, or given twice).
+        QJsonObject object = doc.object();
+        object.remove(QStringLiteral("history"));
+        doc.setObject(object);
+    }
     if (parseError.error != QJsonParseError::NoError || !doc.isObject())
         return Result<QJsonObject>::fail(
             fileError(path, QStringLiteral("damaged metadata: meta.json is not a JSON object (%1)")
@@ -158,9 +178,9 @@ CheckpointInfo checkpointInfoFromMeta(const QString &path, const QJsonObject &me
     return info;
 }
 
-CheckpointInfo readCheckpointInfo(const QString &path)
+CheckpointInfo readCheckpointInfo(const QString &path, MetaHistory history)
 {
-    const Result<QJsonObject> meta = readCheckpointMeta(path);
+    const Result<QJsonObject> meta = readCheckpointMeta(path, history);
     if (meta)
         return checkpointInfoFromMeta(path, meta.value());
     CheckpointInfo info;
@@ -184,7 +204,7 @@ std::vector<CheckpointInfo> listCheckpoints(const QString &dir)
     const QStringList names = folder.entryList({QStringLiteral("*.pt")}, QDir::Files);
     list.reserve(size_t(names.size()));
     for (const QString &name : names)
-        list.push_back(readCheckpointInfo(folder.filePath(name)));
+        list.push_back(readCheckpointInfo(folder.filePath(name), MetaHistory::Omit));
 
     std::sort(list.begin(), list.end(), [](const CheckpointInfo &a, const CheckpointInfo &b) {
         if (a.isValid() != b.isValid())

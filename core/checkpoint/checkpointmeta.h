@@ -40,22 +40,33 @@ struct CheckpointInfo
     bool isResumable() const { return isValid() && kind == QLatin1String("full"); }
 };
 
+// Whether a metadata read includes meta.json's "history": the metrics of every epoch so far, which
+// grow with the run (about 500 bytes an epoch). Listing, pruning and save notices read only the
+// other fields, so that their cost does not grow with the run.
+enum class MetaHistory
+{
+    Include,
+    Omit
+};
+
 // Reads the meta.json record of a checkpoint and nothing else (no tensor is touched, so it is fast
 // for any file size). Failures are one line naming the file and the problem: empty file, not a
 // PyTorch zip archive, a TorchScript model, ... An Ultralytics .pt (a torch.save pickle) is read by
 // core/interop and gives a meta.json-shaped object with "source": "ultralytics".
-Result<QJsonObject> readCheckpointMeta(const QString &path);
+Result<QJsonObject> readCheckpointMeta(const QString &path,
+                                       MetaHistory history = MetaHistory::Include);
 
 // Fills a CheckpointInfo from a meta.json object (no file access beyond what is given).
 CheckpointInfo checkpointInfoFromMeta(const QString &path, const QJsonObject &meta);
 
 // Reads the metadata of one file into a CheckpointInfo; an unreadable file gets `error` set.
-CheckpointInfo readCheckpointInfo(const QString &path);
+CheckpointInfo readCheckpointInfo(const QString &path, MetaHistory history = MetaHistory::Include);
 
 // Every *.pt of a run: `dir` is a run folder (its weights/ sub-folder is listed) or a weights
 // folder itself. Readable files come first, sorted by epoch, then batch, then file name; files that
 // cannot be read follow, sorted by name, each with its `error` set — they are listed, not dropped,
-// so the user sees why a file they expect is unusable. Reads metadata only.
+// so the user sees why a file they expect is unusable. Reads metadata only, without the history
+// (MetaHistory::Omit).
 std::vector<CheckpointInfo> listCheckpoints(const QString &dir);
 
 } // namespace yolodeck

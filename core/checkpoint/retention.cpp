@@ -47,7 +47,7 @@ QStringList checkpointsToPrune(const QString &weightsDir, int keep)
         const QString path = dir.filePath(name);
         if (isKept(path))
             continue;
-        const Result<QJsonObject> meta = readCheckpointMeta(path);
+        const Result<QJsonObject> meta = readCheckpointMeta(path, MetaHistory::Omit);
         if (meta && meta.value().value(QStringLiteral("final")).toBool())
             continue;
         candidates.emplace_back(m.captured(1).toInt(), path);

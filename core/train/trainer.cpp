@@ -72,12 +72,18 @@ double interp(double x, double x0, double x1, double y0, double y1)
     return y0 + (y1 - y0) * (x - x0) / (x1 - x0);
 }
 
-QJsonArray historyToJson(const History &history)
+QByteArray recordJson(const EpochRecord &record)
 {
-    QJsonArray out;
+    return QJsonDocument(record.toJson()).toJson(QJsonDocument::Compact);
+}
+
+// meta.json's "history": a compact JSON array of the records.
+QByteArray historyJson(const History &history)
+{
+    QByteArray out = QByteArrayLiteral("[");
     for (const EpochRecord &r : history)
-        out.append(r.toJson());
-    return out;
+        out += (out.size() > 1 ? QByteArrayLiteral(",") : QByteArray()) + recordJson(r);
+    return out + ']';
 }
 
 History historyFromJson(const QJsonArray &json)
@@ -119,7 +125,7 @@ QByteArray encodeState(const CheckpointData &state)
 {
     QByteArray bytes;
     QDataStream out(&bytes, QIODevice::WriteOnly);
-    out << QJsonDocument(state.meta).toJson(QJsonDocument::Compact) << encodeTensors(state.tensors);
+    out << QByteArray::fromStdString(checkpointMetaJson(state)) << encodeTensors(state.tensors);
     return bytes;
 }
 
@@ -260,6 +266,9 @@ private:
     std::array<double, 3> m_partialMean{}; // running mean of the interrupted epoch ...
     int m_partialCount = 0;                // ... over this many finite batches
     History m_history;
+    // m_history as meta.json's compact JSON array, extended by one record an epoch: a save copies
+    // it instead of building and serializing a tree that grows with the run.
+    QByteArray m_historyJson = QByteArrayLiteral("[]");
     double m_bestFitness = 0;
     int m_bestEpoch = 0;
     double m_trainSeconds = 0;
@@ -749,6 +758,7 @@ bool Trainer::Impl::restoreState(const CheckpointData &state, QString *error)
         m_partialMean[k] = partial[k].toDouble();
     m_partialCount = meta.value(QStringLiteral("partial_loss_count")).toInt(m_startBatch);
     m_history = historyFromJson(meta.value(QStringLiteral("history")).toArray());
+    m_historyJson = historyJson(m_history);
     m_bestFitness = meta.value(QStringLiteral("best_fitness")).toDouble();
     m_bestEpoch = meta.value(QStringLiteral("best_epoch")).toInt();
     m_trainSeconds = meta.value(QStringLiteral("train_time")).toDouble();
@@ -913,7 +923,6 @@ QJsonObject Trainer::Impl::baseMeta(const QString &kind, int completedEpochs,
                             {QStringLiteral("train_images"), int(m_train.records().size())},
                             {QStringLiteral("val_images"), int(m_val.records().size())}});
     meta.insert(QStringLiteral("config"), cfg.toJson());
-    meta.insert(QStringLiteral("history"), historyToJson(m_history));
     meta.insert(QStringLiteral("best_fitness"), m_bestFitness);
     meta.insert(QStringLiteral("best_epoch"), m_bestEpoch);
     meta.insert(QStringLiteral("epochs_without_improvement"),
@@ -951,6 +960,7 @@ CheckpointData Trainer::Impl::fullState(int completedEpochs, int batchInEpoch) c
 {
     CheckpointData state;
     state.meta = baseMeta(QStringLiteral("full"), completedEpochs, batchInEpoch);
+    state.historyJson = m_historyJson;
     state.meta.insert(QStringLiteral("ema_updates"), double(m_ema->updates()));
     state.meta.insert(QStringLiteral("last_opt_step"), double(m_lastOptStep));
     state.meta.insert(QStringLiteral("partial_loss_mean"), toJsonArray(m_partialMean));
@@ -1123,7 +1133,7 @@ void Trainer::Impl::setUpRunLog(const QString &runDir)
     });
     m_writer->setCompletionHandler([this](const QString &path, double ms) {
         writeWorked(QStringLiteral("checkpoint"));
-        Result<QJsonObject> meta = readCheckpointMeta(path);
+        Result<QJsonObject> meta = readCheckpointMeta(path, MetaHistory::Omit);
         CheckpointSaved saved;
         saved.path = path;
         saved.writeMs = ms;
@@ -1208,7 +1218,7 @@ bool Trainer::Impl::exchangeConfig(QString *error)
                         .value(QStringLiteral("scale"))
                         .toString();
         } else if (cfg.model.endsWith(QLatin1String(".pt"))) {
-            const Result<QJsonObject> meta = readCheckpointMeta(cfg.model);
+            const Result<QJsonObject> meta = readCheckpointMeta(cfg.model, MetaHistory::Omit);
             if (!meta) {
                 *error = meta.error();
                 return false;
@@ -1925,6 +1935,10 @@ RunFinished Trainer::Impl::runUnchecked()
         m_trainSeconds += val.seconds;
         record.time = m_trainSeconds;
         m_history.push_back(record);
+        m_historyJson.chop(1); // "]"
+        if (m_historyJson.size() > 1)
+            m_historyJson += ',';
+        m_historyJson += recordJson(record) + ']';
         restoreRunFolders();
         writeResults();
 

@@ -45,10 +45,7 @@ CheckpointListing listRunCheckpoints(const QString &dir)
     if (dir.isEmpty())
         return listing;
     listing.checkpoints = listCheckpoints(dir);
-    for (CheckpointInfo &c : listing.checkpoints) {
-        // The per-epoch history grows with the run (about 1.4 KB an epoch in each file) and the
-        // browser never shows it; the comparison reads it from the file when it opens one.
-        c.meta.remove(QStringLiteral("history"));
+    for (const CheckpointInfo &c : listing.checkpoints) {
         if (isKept(c.path))
             listing.kept.insert(QFileInfo(c.path).absoluteFilePath());
     }

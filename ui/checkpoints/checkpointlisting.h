@@ -20,9 +20,9 @@ struct CheckpointListing
     int keep = 0;                            // the run's keep= (args.yaml); 0 keeps every epochN.pt
 };
 
-// Lists `dir`, a run folder or its weights folder. The infos' meta leaves out "history", so a
-// long run's listing stays small while the window keeps it for the whole run. Opens every file's
-// zip directory, so it runs on CheckpointListWorker's thread, never on the GUI thread.
+// Lists `dir`, a run folder or its weights folder. The infos' meta leaves out "history"
+// (listCheckpoints() does not read it), so a listing's cost does not grow with the run. Opens every
+// file's zip directory, so it runs on CheckpointListWorker's thread, never on the GUI thread.
 CheckpointListing listRunCheckpoints(const QString &dir);
 
 // The keep= value that the run owning `dir` (a run folder or its weights folder) was started or

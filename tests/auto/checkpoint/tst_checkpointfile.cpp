@@ -7,10 +7,12 @@
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -139,6 +141,7 @@ private Q_SLOTS:
     void initTestCase();
     void roundTripIsBitExact();
     void metaIsReadWithoutTensors();
+    void historyKeptAsTextIsTheFileHistory();
     void badFile_data();
     void badFile();
     void newerFormatIsRefused();
@@ -216,6 +219,64 @@ void TestCheckpointFile::metaIsReadWithoutTensors()
     QCOMPARE(meta.value(), data.meta);
     // The archive's central directory and meta.json are a few KiB; the tensor is 32 MiB.
     QVERIFY2(read < 1024 * 1024, qPrintable(QStringLiteral("read %1 bytes").arg(read)));
+}
+
+// The trainer keeps the history as text and the file's meta.json has it as "history": loaded with
+// the file, left out of a listing's read, and there for Python's json.loads.
+void TestCheckpointFile::historyKeptAsTextIsTheFileHistory()
+{
+    CheckpointData data;
+    data.meta = QJsonObject{{QStringLiteral("format"), 1},
+                            {QStringLiteral("kind"), QStringLiteral("full")},
+                            {QStringLiteral("epoch"), 2},
+                            {QStringLiteral("history"), QJsonArray{QStringLiteral("stale")}}};
+    data.historyJson = QByteArray(
+        R"json([{"epoch":1,"fitness":0.25,"metrics/mAP50(B)":0.5},{"epoch":2,"fitness":0.125}])json");
+    data.tensors["model.w"] = torch::arange(6, torch::kFloat32);
+    const QString path = m_dir.filePath(QStringLiteral("history.pt"));
+    const Status saved = saveCheckpointAtomically(path, data);
+    QVERIFY2(saved, qPrintable(saved.error()));
+
+    QJsonObject expected = data.meta;
+    expected.insert(QStringLiteral("history"), QJsonDocument::fromJson(data.historyJson).array());
+    const Result<CheckpointData> loaded = loadCheckpoint(path);
+    QVERIFY2(loaded, qPrintable(loaded.error()));
+    QCOMPARE(loaded.value().meta, expected);
+    QVERIFY(loaded.value().historyJson.isEmpty());
+    QCOMPARE(readCheckpointMeta(path).value(), expected);
+
+    QJsonObject withoutHistory = expected;
+    withoutHistory.remove(QStringLiteral("history"));
+    const Result<QJsonObject> omitted = readCheckpointMeta(path, MetaHistory::Omit);
+    QVERIFY2(omitted, qPrintable(omitted.error()));
+    QCOMPARE(omitted.value(), withoutHistory);
+    QCOMPARE(readCheckpointInfo(path, MetaHistory::Omit).meta, withoutHistory);
+    const std::vector<CheckpointInfo> listed = listCheckpoints(m_dir.path());
+    const auto it = std::find_if(listed.begin(), listed.end(), [&](const CheckpointInfo &c) {
+        return QFileInfo(c.path).fileName() == QLatin1String("history.pt");
+    });
+    QVERIFY(it != listed.end());
+    QCOMPARE(it->meta, withoutHistory);
+
+    // Without historyJson, meta's own "history" is what is stored.
+    CheckpointData plain = data;
+    plain.historyJson.clear();
+    const QString plainPath = m_dir.filePath(QStringLiteral("history-plain.pt"));
+    QVERIFY(saveCheckpointAtomically(plainPath, plain));
+    QCOMPARE(readCheckpointMeta(plainPath).value(), plain.meta);
+
+    QProcess python;
+    python.start(kSystemPython,
+                 {QStringLiteral("-c"),
+                  QStringLiteral("import sys, json, torch\n"
+                                 "e = {'meta.json': ''}\n"
+                                 "torch.jit.load(sys.argv[1], _extra_files=e)\n"
+                                 "m = json.loads(e['meta.json'])\n"
+                                 "print(m['epoch'], [r['epoch'] for r in m['history']])\n"),
+                  path});
+    QVERIFY(python.waitForFinished(120000));
+    QCOMPARE(python.exitCode(), 0);
+    QCOMPARE(python.readAllStandardOutput().trimmed(), QByteArray("2 [1, 2]"));
 }
 
 void TestCheckpointFile::badFile_data()

@@ -9,6 +9,7 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QJsonArray>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
@@ -46,6 +47,7 @@ private:
     static RunFinished train(Trainer &trainer, RecordingObserver *observer = nullptr);
     static QString hashOf(const QString &checkpoint, const char *prefix);
     static QStringList resultRowsWithoutTime(const QString &runDir);
+    static QJsonArray historyWithoutTime(const QString &checkpoint);
     static QByteArray readAll(const QString &path);
 
     QTemporaryDir m_dir;
@@ -86,6 +88,20 @@ QString TestResume::hashOf(const QString &checkpoint, const char *prefix)
         return QStringLiteral("unreadable: ") + data.error();
     const Result<QString> hash = tensorsHash(data.value(), prefix);
     return hash ? hash.value() : hash.error();
+}
+
+QJsonArray TestResume::historyWithoutTime(const QString &checkpoint)
+{
+    const Result<QJsonObject> meta = readCheckpointMeta(checkpoint);
+    if (!meta)
+        return {};
+    QJsonArray rows;
+    for (const QJsonValue &v : meta.value().value(QStringLiteral("history")).toArray()) {
+        QJsonObject row = v.toObject();
+        row.remove(QStringLiteral("time"));
+        rows.append(row);
+    }
+    return rows;
 }
 
 QStringList TestResume::resultRowsWithoutTime(const QString &runDir)
@@ -147,6 +163,13 @@ void TestResume::branchFromOlderEpochIsExact()
     QCOMPARE(hashOf(ours, "model."), hashOf(theirs, "model."));
     QCOMPARE(hashOf(ours, "ema."), hashOf(theirs, "ema."));
     QCOMPARE(resultRowsWithoutTime(done.runDir), resultRowsWithoutTime(m_reference));
+    // The file's history: epochs 1-2 carried over from epoch2.pt, 3-4 added by the branch, each
+    // as the uninterrupted run recorded it.
+    const QJsonArray ourHistory = historyWithoutTime(ours);
+    QCOMPARE(ourHistory.size(), 4);
+    QCOMPARE(ourHistory, historyWithoutTime(theirs));
+    for (int e = 0; e < 4; ++e)
+        QCOMPARE(ourHistory[e].toObject().value(QStringLiteral("epoch")).toInt(), e + 1);
     // The original run folder is not modified by a branch.
     QCOMPARE(QDir(m_reference + QStringLiteral("/weights")).entryList(QDir::Files), filesBefore);
     QCOMPARE(readAll(m_reference + QStringLiteral("/results.csv")), csvBefore);
