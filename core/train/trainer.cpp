@@ -72,18 +72,23 @@ double interp(double x, double x0, double x1, double y0, double y1)
     return y0 + (y1 - y0) * (x - x0) / (x1 - x0);
 }
 
-QByteArray recordJson(const EpochRecord &record)
+// meta.json's "history" is a compact JSON array of the records: "[]", then one record appended at a
+// time.
+void appendHistoryJson(QByteArray &json, const EpochRecord &record)
 {
-    return QJsonDocument(record.toJson()).toJson(QJsonDocument::Compact);
+    json.chop(1); // "]"
+    if (json.size() > 1)
+        json += ',';
+    json += QJsonDocument(record.toJson()).toJson(QJsonDocument::Compact);
+    json += ']';
 }
 
-// meta.json's "history": a compact JSON array of the records.
 QByteArray historyJson(const History &history)
 {
-    QByteArray out = QByteArrayLiteral("[");
+    QByteArray json = QByteArrayLiteral("[]");
     for (const EpochRecord &r : history)
-        out += (out.size() > 1 ? QByteArrayLiteral(",") : QByteArray()) + recordJson(r);
-    return out + ']';
+        appendHistoryJson(json, r);
+    return json;
 }
 
 History historyFromJson(const QJsonArray &json)
@@ -1935,10 +1940,7 @@ RunFinished Trainer::Impl::runUnchecked()
         m_trainSeconds += val.seconds;
         record.time = m_trainSeconds;
         m_history.push_back(record);
-        m_historyJson.chop(1); // "]"
-        if (m_historyJson.size() > 1)
-            m_historyJson += ',';
-        m_historyJson += recordJson(record) + ']';
+        appendHistoryJson(m_historyJson, record);
         restoreRunFolders();
         writeResults();
 
