@@ -272,11 +272,12 @@ void TestCheckpointFile::historyKeptAsTextIsTheFileHistory()
                                  "e = {'meta.json': ''}\n"
                                  "torch.jit.load(sys.argv[1], _extra_files=e)\n"
                                  "m = json.loads(e['meta.json'])\n"
-                                 "print(m['epoch'], [r['epoch'] for r in m['history']])\n"),
+                                 "print(m['epoch'], [r['epoch'] for r in m['history']], "
+                                 "len(e['meta.json'].splitlines()))\n"),
                   path});
     QVERIFY(python.waitForFinished(120000));
     QCOMPARE(python.exitCode(), 0);
-    QCOMPARE(python.readAllStandardOutput().trimmed(), QByteArray("2 [1, 2]"));
+    QCOMPARE(python.readAllStandardOutput().trimmed(), QByteArray("2 [1, 2] 1"));
 }
 
 void TestCheckpointFile::badFile_data()
