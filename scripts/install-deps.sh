@@ -13,6 +13,9 @@ PACKAGES=(
   # LibTorch 1.13 (CPU) with its distributed engine headers, plus an optimised BLAS:
   # without it Debian's LibTorch falls back to reference BLAS (about 30x slower matmul).
   libtorch-dev libgloo-dev libopenblas-dev libopenblas0-pthread
+  # oneDNN, the library LibTorch runs convolutions on: validation and predict call it directly
+  # (fused Conv+SiLU, blocked layout); its CMake files need OpenCL's
+  libdnnl-dev ocl-icd-opencl-dev
   # TensorBoard event files (protobuf messages); LibTorch depends on it too
   libprotobuf-dev
   # Images and data.yaml

@@ -154,10 +154,11 @@ int CommandLine::val(const QStringList &args)
         json.insert(QStringLiteral("speed/images_per_second"), out.imagesPerSecond);
         json.insert(QStringLiteral("model"),
                     QFileInfo(k.value(QStringLiteral("model"))).absoluteFilePath());
-        m_out << QStringLiteral("%1 images in %2 s (%3 images/s including NMS)\n")
+        m_out << QStringLiteral("%1 images in %2 s (%3 images/s including NMS; network on %4)\n")
                      .arg(out.images)
                      .arg(out.seconds, 0, 'f', 2)
-                     .arg(out.imagesPerSecond, 0, 'f', 1);
+                     .arg(out.imagesPerSecond, 0, 'f', 1)
+                     .arg(out.engine);
     }
     json.insert(QStringLiteral("data"), data.value().yamlPath);
     json.insert(QStringLiteral("split"), splitText);

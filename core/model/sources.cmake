@@ -4,7 +4,13 @@ yolodeck_core_folder(model
     model/boxops.h model/boxops.cpp
     model/yololayers.h model/yololayers.cpp
     model/yolomodel.h model/yolomodel.cpp
+    model/onednnforward.h model/onednnforward.cpp
     model/taskalignedassigner.h model/taskalignedassigner.cpp
     model/detectionloss.h model/detectionloss.cpp
 )
 target_link_libraries(yolodeck_core_model PUBLIC yolodeck_core_common)
+# oneDNN for the CPU inference engine (OneDnnForward), when YOLODECK_ONEDNN found it.
+if(YOLODECK_HAVE_ONEDNN)
+    target_link_libraries(yolodeck_core_model PRIVATE DNNL::dnnl)
+    target_compile_definitions(yolodeck_core_model PRIVATE YOLODECK_HAVE_ONEDNN)
+endif()

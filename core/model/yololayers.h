@@ -35,6 +35,8 @@ public:
     // computes eval-mode outputs and can no longer train; its state_dict keeps the BN tensors.
     void fuseBatchNorm();
     bool fused() const { return m_fusedBias.defined(); }
+    // The folded bias; undefined until fuseBatchNorm().
+    const torch::Tensor &fusedBias() const { return m_fusedBias; }
 
     int64_t c1, c2, k, s;
     torch::nn::Conv2d conv{nullptr};

@@ -115,6 +115,9 @@ std::vector<torch::Tensor> YoloModelImpl::forward(torch::Tensor x)
                 x.sizes());
     TORCH_CHECK(x.size(2) % 32 == 0 && x.size(3) % 32 == 0,
                 "YoloModel: image height and width must be multiples of 32, got ", x.sizes());
+    if (m_oneDnn && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
+        !torch::GradMode::is_enabled())
+        return m_oneDnn->forward(x);
     // Backbone: P3 (stride 8), P4 (16), P5 (32) feed the neck.
     const auto p3 = m_l4(m_l3(m_l2(m_l1(m_l0(x)))));
     const auto p4 = m_l6(m_l5(p3));
@@ -247,6 +250,15 @@ std::vector<torch::Tensor> stateTensors(const torch::nn::Module &module)
     return out;
 }
 
+QString YoloModelImpl::inferenceEngine() const
+{
+    if (m_oneDnn)
+        return QStringLiteral("oneDNN");
+    if (m_whyNotOneDnn.isEmpty())
+        return QStringLiteral("LibTorch");
+    return QStringLiteral("LibTorch (oneDNN: %1)").arg(m_whyNotOneDnn);
+}
+
 YoloModel inferenceCopy(const YoloModelImpl &model)
 {
     torch::NoGradGuard noGrad;
@@ -265,6 +277,7 @@ YoloModel inferenceCopy(const YoloModelImpl &model)
         if (auto *conv = dynamic_cast<ConvImpl *>(m.get()))
             conv->fuseBatchNorm();
     }
+    copy->m_oneDnn = OneDnnForward::create(*copy, &copy->m_whyNotOneDnn);
     return copy;
 }
 

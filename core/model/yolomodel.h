@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/model/modelscale.h"
+#include "core/model/onednnforward.h"
 #include "core/model/yololayers.h"
 
 #include <QString>
@@ -19,6 +20,8 @@ struct ParamGroups
     std::vector<torch::Tensor> normWeights;
     std::vector<torch::Tensor> biases;
 };
+
+class YoloModel;
 
 // YOLOv8 anchor-free detector, the layer graph of Ultralytics' yolov8.yaml scaled by a
 // ModelScale. Parameter names are the checkpoint keys and match Ultralytics' state_dict:
@@ -59,7 +62,14 @@ public:
 
     ParamGroups parameterGroups() const;
 
+    // What runs forward(): "oneDNN" for an inference copy on the CPU that OneDnnForward took,
+    // otherwise "LibTorch" (with the reason oneDNN does not run, for an inference copy).
+    QString inferenceEngine() const;
+
 private:
+    friend class OneDnnForward;
+    friend YoloModel inferenceCopy(const YoloModelImpl &model);
+
     struct LayerInfo
     {
         QString from;
@@ -87,6 +97,9 @@ private:
     torch::nn::Upsample m_l10{nullptr}, m_l13{nullptr};
     Concat m_l11{nullptr}, m_l14{nullptr}, m_l17{nullptr}, m_l20{nullptr};
     Detect m_detect{nullptr};
+    // Set by inferenceCopy() when oneDNN can run the copy (CPU, float32); forward() then uses it.
+    std::shared_ptr<OneDnnForward> m_oneDnn;
+    QString m_whyNotOneDnn;
 };
 TORCH_MODULE(YoloModel);
 
@@ -96,8 +109,10 @@ std::vector<torch::Tensor> stateTensors(const torch::nn::Module &module);
 
 // A copy of `model` for inference only (validation, predict, comparison): same device and
 // weights, eval mode, no gradients, and every Conv's BatchNorm folded into its convolution
-// (ConvImpl::fuseBatchNorm). Its outputs equal model.eval()'s to float rounding (tst_yolomodel,
-// tst_validator); it is faster because each Conv runs one kernel fewer.
+// (ConvImpl::fuseBatchNorm). On the CPU in float32 its forward() runs on OneDnnForward (each Conv
+// one oneDNN primitive with its SiLU fused, maps in oneDNN's blocked layout) when the build has
+// oneDNN and YOLODECK_ONEDNN is not 0; otherwise LibTorch's. Either way its outputs equal
+// model.eval()'s to float rounding (tst_yolomodel, tst_onednnforward, tst_trainer).
 YoloModel inferenceCopy(const YoloModelImpl &model);
 
 } // namespace yolodeck

@@ -143,6 +143,7 @@ ValidationOutput Validator::run(YoloModelImpl &model, const torch::Device &devic
     YoloModelImpl &net = m_options.fuse ? *fused : model;
 
     ValidationOutput out;
+    out.engine = m_options.fuse ? net.inferenceEngine() : QStringLiteral("LibTorch (not folded)");
     std::vector<BatchResult> results;
     const int total = m_loader->batchesPerEpoch();
     int done = 0;

@@ -27,6 +27,9 @@ struct ValidationOutput
     std::vector<std::array<int64_t, 2>> inputSizes; // height, width of each batch's input
     double seconds = 0;
     double imagesPerSecond = 0; // forward + decode + NMS + matching
+    // What ran the network: YoloModelImpl::inferenceEngine() of the inference copy ("oneDNN" or
+    // "LibTorch (oneDNN: <why not>)"), or "LibTorch (not folded)" without fuse.
+    QString engine;
 };
 
 struct ValidationOptions

@@ -4,6 +4,7 @@
 #include "core/data/datasetconfig.h"
 #include "core/data/synthdataset.h"
 #include "core/model/detectionloss.h"
+#include "core/model/onednnforward.h"
 #include "core/runlog/runlog.h"
 #include "core/train/modelstate.h"
 #include "core/train/trainer.h"
@@ -269,6 +270,10 @@ void TestTrainer::fusedValidationMeasuresTheSame()
     qInfo("mAP50 %.6f, mAP50-95 %.6f (plain) / %.6f, %.6f (fused)", plain.metrics.map50,
           plain.metrics.map50_95, fused.metrics.map50, fused.metrics.map50_95);
     QVERIFY2(plain.metrics.map50 > 0.5, qPrintable(QString::number(plain.metrics.map50)));
+    // The fused copy ran on oneDNN where the build has it (the product's path), the plain
+    // model through LibTorch.
+    QCOMPARE(plain.engine, QStringLiteral("LibTorch (not folded)"));
+    QCOMPARE(fused.engine == QStringLiteral("oneDNN"), OneDnnForward::available());
     QVERIFY(std::abs(fused.metrics.map50 - plain.metrics.map50) <= 1e-6);
     QVERIFY(std::abs(fused.metrics.map50_95 - plain.metrics.map50_95) <= 1e-6);
     QVERIFY(std::abs(fused.metrics.precision - plain.metrics.precision) <= 1e-6);
