@@ -10,6 +10,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <mutex>
+#include <set>
 #endif
 
 namespace yolodeck {
@@ -57,8 +58,15 @@ namespace {
 
 constexpr int64_t kBlock = 8; // nChw8c: channels in blocks of 8, innermost
 
+int64_t blocks(int64_t channels)
+{
+    return (channels + kBlock - 1) / kBlock;
+}
+
 // How a map is held: plain NCHW (the network's input and the head's outputs) or blocked
-// ([N, C/8, H, W, 8], every map in between).
+// ([N, ceil(C / 8), H, W, 8], every map in between). A channel count that is not a multiple of 8
+// (a class branch of the head, whose width follows the number of classes) is padded with
+// channels oneDNN keeps at zero.
 enum class Layout
 {
     Plain,
@@ -99,7 +107,7 @@ public:
         const Prepared &p = prepared(n, h, w, engine, stream);
         const auto floats = torch::TensorOptions().dtype(torch::kFloat);
         torch::Tensor y = m_dst == Layout::Blocked
-                              ? torch::empty({n, outChannels() / kBlock, oh, ow, kBlock}, floats)
+                              ? torch::empty({n, blocks(outChannels()), oh, ow, kBlock}, floats)
                               : torch::empty({n, outChannels(), oh, ow}, floats);
         dnnl::memory src(p.src, engine, x.data_ptr());
         dnnl::memory bias(p.bias, engine, m_bias.data_ptr());
@@ -323,13 +331,20 @@ std::shared_ptr<OneDnnForward> OneDnnForward::create(YoloModelImpl &model, QStri
         return refuse(QStringLiteral("the model is not on the CPU"));
     if (params.front().scalar_type() != torch::kFloat)
         return refuse(QStringLiteral("the model is not float32"));
+    // The head's branches may have any width (padded blocks); every map that is concatenated or
+    // split must be whole blocks of 8 channels (Ultralytics' widths are: make_divisible(c, 8)).
+    std::set<const ConvImpl *> headConvs;
+    for (const std::vector<Conv> *convs : {&model.m_detect->boxConvs, &model.m_detect->clsConvs})
+        for (const Conv &conv : *convs)
+            headConvs.insert(conv.get());
     for (const std::shared_ptr<torch::nn::Module> &m : model.modules(/*include_self=*/false)) {
         const auto *conv = dynamic_cast<const ConvImpl *>(m.get());
         if (!conv)
             continue;
         if (!conv->fused())
             return refuse(QStringLiteral("a convolution's BatchNorm is not folded"));
-        if (conv->c2 % kBlock != 0 || (conv->c1 != 3 && conv->c1 % kBlock != 0))
+        if (headConvs.count(conv) == 0 &&
+            (conv->c2 % kBlock != 0 || (conv->c1 != 3 && conv->c1 % kBlock != 0)))
             return refuse(QStringLiteral("a channel count is not a multiple of 8 (%1 -> %2)")
                               .arg(conv->c1)
                               .arg(conv->c2));

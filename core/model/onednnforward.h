@@ -14,7 +14,7 @@ class YoloModelImpl;
 // instead of through LibTorch's convolution:
 // - each Conv is one oneDNN primitive with its folded bias and its SiLU fused in (a post-op), so
 //   no separate activation pass reads and writes every map again;
-// - activations stay in oneDNN's 8-channel blocked layout (nChw8c, held as [N, C/8, H, W, 8]
+// - activations stay in oneDNN's 8-channel blocked layout (nChw8c, held as [N, ceil(C/8), H, W, 8]
 //   tensors) from the first convolution to the head, so no layer reorders its input and output
 //   as LibTorch does around each call on NCHW tensors;
 // - weights are reordered once into the layout each primitive wants, and primitives are kept
@@ -24,13 +24,14 @@ class YoloModelImpl;
 //
 // Not thread-safe: one caller at a time (each validation, predict or comparison makes its own
 // inference copy). Only the layer graph of YoloModelImpl is supported, on the CPU in float32 with
-// every Conv fused and channel counts that are multiples of 8 (every Ultralytics scale).
+// every Conv fused and every map that is concatenated or split a multiple of 8 channels wide
+// (every Ultralytics scale; the head's branches may have any width).
 class OneDnnForward
 {
 public:
     // The engine for `model`, or null with the reason in *whyNot: not built with oneDNN, turned
-    // off (YOLODECK_ONEDNN=0), not on the CPU, not float32, not fused, or a channel count that is
-    // not a multiple of 8.
+    // off (YOLODECK_ONEDNN=0), not on the CPU, not float32, not fused, or a concatenated map whose
+    // channel count is not a multiple of 8.
     static std::shared_ptr<OneDnnForward> create(YoloModelImpl &model, QString *whyNot = nullptr);
     // Whether this build has the engine at all (YOLODECK_HAVE_ONEDNN).
     static bool available();

@@ -128,12 +128,10 @@ ValidationOutput Validator::run(YoloModelImpl &model, const torch::Device &devic
     // Inference mode, not just no-grad: no version counters or autograd metadata on any tensor
     // made here. Nothing made here outlives run() but plain detections and numbers. The unfused
     // path is the earlier one (no-grad), kept as the baseline to compare with.
+    const torch::NoGradGuard noGrad;
     std::optional<c10::InferenceMode> inference;
-    std::optional<torch::NoGradGuard> noGrad;
     if (m_options.fuse)
         inference.emplace();
-    else
-        noGrad.emplace();
     const bool wasTraining = model.is_training();
     YoloModel fused{nullptr};
     if (m_options.fuse)
@@ -184,8 +182,6 @@ ValidationOutput Validator::run(YoloModelImpl &model, const torch::Device &devic
         // mode: tensors made under it here would be inference tensors, and that in-place write
         // fails ("Inplace update to inference tensor outside InferenceMode").
         inference.reset();
-        if (!noGrad)
-            noGrad.emplace();
         const std::vector<QByteArray> all = comm->gatherBytes(serialize(results));
         if (!comm->isLead()) {
             out.seconds = timer.nsecsElapsed() / 1e9;

@@ -99,6 +99,8 @@ void TestOneDnnForward::computesWhatTheModelComputes_data()
     QTest::newRow("tiny, portrait batch") << "tiny" << 3 << 3 << 96 << 64;
     // n: Ultralytics' smallest scale, with 80 classes (a head output that is not a multiple of 8)
     QTest::newRow("n, landscape batch") << "n" << 80 << 2 << 64 << 96;
+    // 82 classes (blueline's data.yaml): the class branch is 82 channels wide, not whole blocks
+    QTest::newRow("n, 82 classes") << "n" << 82 << 2 << 64 << 64;
     // 32 x 32: the stride-32 level is a single cell, the pooling all padding
     QTest::newRow("n, smallest input") << "n" << 1 << 1 << 32 << 32;
     QTest::newRow("s") << "s" << 5 << 1 << 64 << 64;
