@@ -240,24 +240,76 @@ C2fKernels c2fKernels(const C2fImpl &m)
     return k;
 }
 
-// Max-pool of a blocked map: viewed as a channels-last [N * C/8, 8, H, W] tensor, which
-// LibTorch's pooling reads in place.
-torch::Tensor maxPoolBlocked(const torch::Tensor &x, int64_t k)
+// A blocked map in, a blocked map out of the same channels: SPPF's max-pool (k x k, stride 1,
+// padding k / 2, padded cells never win, as LibTorch's) or the neck's nearest-neighbour upsampling
+// by 2 (each value repeated in a 2 x 2 square: oneDNN's nearest rule picks source cell
+// floor(d / 2) for a factor of 2, as LibTorch's). One primitive per input size.
+class MapKernel
 {
-    const int64_t n = x.size(0), cb = x.size(1), h = x.size(2), w = x.size(3);
-    const torch::Tensor pooled = torch::max_pool2d(
-        x.reshape({n * cb, h, w, kBlock}).permute({0, 3, 1, 2}), {k, k}, {1, 1}, {k / 2, k / 2});
-    return pooled.permute({0, 2, 3, 1}).contiguous().view({n, cb, h, w, kBlock});
-}
+public:
+    enum class Kind
+    {
+        MaxPool,
+        Upsample2
+    };
+    MapKernel(Kind kind, int64_t k)
+        : m_kind(kind)
+        , m_k(k)
+    {}
 
-// Nearest-neighbour upsampling by 2 of a blocked map: each value repeated in a 2 x 2 square.
-torch::Tensor upsampleBlocked(const torch::Tensor &x)
-{
-    const int64_t n = x.size(0), cb = x.size(1), h = x.size(2), w = x.size(3);
-    return x.view({n, cb, h, 1, w, 1, kBlock})
-        .expand({n, cb, h, 2, w, 2, kBlock})
-        .reshape({n, cb, 2 * h, 2 * w, kBlock});
-}
+    torch::Tensor run(const torch::Tensor &input, const dnnl::engine &engine, dnnl::stream &stream)
+    {
+        const torch::Tensor x = input.contiguous();
+        const int64_t n = x.size(0), cb = x.size(1), h = x.size(2), w = x.size(3);
+        const int64_t scale = m_kind == Kind::Upsample2 ? 2 : 1;
+        const Prepared &p = prepared(n, cb * kBlock, h, w, engine);
+        torch::Tensor y = torch::empty({n, cb, h * scale, w * scale, kBlock},
+                                       torch::TensorOptions().dtype(torch::kFloat));
+        dnnl::memory src(p.src, engine, x.data_ptr());
+        dnnl::memory dst(p.dst, engine, y.data_ptr());
+        p.primitive.execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+        stream.wait();
+        return y;
+    }
+
+private:
+    struct Prepared
+    {
+        int64_t n, c, h, w;
+        dnnl::memory::desc src, dst;
+        dnnl::primitive primitive;
+    };
+
+    const Prepared &prepared(int64_t n, int64_t c, int64_t h, int64_t w, const dnnl::engine &engine)
+    {
+        for (const Prepared &p : m_prepared)
+            if (p.n == n && p.c == c && p.h == h && p.w == w)
+                return p;
+        Prepared p{n, c, h, w, mapDesc(n, c, h, w, Layout::Blocked), {}, {}};
+        if (m_kind == Kind::MaxPool) {
+            p.dst = mapDesc(n, c, h, w, Layout::Blocked);
+            const int64_t pad = m_k / 2;
+            const dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference,
+                                                   dnnl::algorithm::pooling_max, p.src, p.dst,
+                                                   {1, 1}, {m_k, m_k}, {pad, pad}, {pad, pad});
+            p.primitive =
+                dnnl::pooling_forward(dnnl::pooling_forward::primitive_desc(desc, engine));
+        } else {
+            p.dst = mapDesc(n, c, 2 * h, 2 * w, Layout::Blocked);
+            const dnnl::resampling_forward::desc desc(dnnl::prop_kind::forward_inference,
+                                                      dnnl::algorithm::resampling_nearest,
+                                                      {2.0f, 2.0f}, p.src, p.dst);
+            p.primitive =
+                dnnl::resampling_forward(dnnl::resampling_forward::primitive_desc(desc, engine));
+        }
+        m_prepared.push_back(std::move(p));
+        return m_prepared.back();
+    }
+
+    Kind m_kind;
+    int64_t m_k;
+    std::vector<Prepared> m_prepared;
+};
 
 } // namespace
 
@@ -270,7 +322,7 @@ struct OneDnnForward::Impl
     std::unique_ptr<ConvKernel> l0, l1, l3, l5, l7, l16, l19;
     C2fKernels l2, l4, l6, l8, l12, l15, l18, l21;
     std::unique_ptr<ConvKernel> sppfCv1, sppfCv2;
-    int64_t sppfK = 5;
+    std::unique_ptr<MapKernel> sppfPool, up10, up13;
     // Per level: the two 3x3 Convs and the output 1x1 of the box and the class branch.
     struct Branch
     {
@@ -295,9 +347,9 @@ struct OneDnnForward::Impl
     torch::Tensor sppf(const torch::Tensor &x)
     {
         const torch::Tensor y0 = run(*sppfCv1, x);
-        const torch::Tensor y1 = maxPoolBlocked(y0, sppfK);
-        const torch::Tensor y2 = maxPoolBlocked(y1, sppfK);
-        return run(*sppfCv2, torch::cat({y0, y1, y2, maxPoolBlocked(y2, sppfK)}, 1));
+        const torch::Tensor y1 = sppfPool->run(y0, engine, stream);
+        const torch::Tensor y2 = sppfPool->run(y1, engine, stream);
+        return run(*sppfCv2, torch::cat({y0, y1, y2, sppfPool->run(y2, engine, stream)}, 1));
     }
 
     torch::Tensor head(Branch &b, const torch::Tensor &x)
@@ -376,7 +428,10 @@ std::shared_ptr<OneDnnForward> OneDnnForward::create(YoloModelImpl &model, QStri
         k.l21 = c2fKernels(*model.m_l21);
         k.sppfCv1 = std::make_unique<ConvKernel>(convKernel(*model.m_l9->cv1));
         k.sppfCv2 = std::make_unique<ConvKernel>(convKernel(*model.m_l9->cv2));
-        k.sppfK = model.m_l9->m->options.kernel_size()->at(0);
+        k.sppfPool = std::make_unique<MapKernel>(MapKernel::Kind::MaxPool,
+                                                 model.m_l9->m->options.kernel_size()->at(0));
+        k.up10 = std::make_unique<MapKernel>(MapKernel::Kind::Upsample2, 0);
+        k.up13 = std::make_unique<MapKernel>(MapKernel::Kind::Upsample2, 0);
         const DetectImpl &detect = *model.m_detect;
         for (size_t i = 0; i < detect.ch.size(); ++i) {
             const auto branch = [&](const std::vector<Conv> &convs, const torch::nn::Conv2d &last) {
@@ -412,8 +467,10 @@ std::vector<torch::Tensor> OneDnnForward::forward(const torch::Tensor &input)
         k.run(k.l4, k.run(*k.l3, k.run(k.l2, k.run(*k.l1, k.run(*k.l0, input)))));
     const torch::Tensor p4 = k.run(k.l6, k.run(*k.l5, p3));
     const torch::Tensor p5 = k.sppf(k.run(k.l8, k.run(*k.l7, p4)));
-    const torch::Tensor h12 = k.run(k.l12, torch::cat({upsampleBlocked(p5), p4}, 1));
-    const torch::Tensor out3 = k.run(k.l15, torch::cat({upsampleBlocked(h12), p3}, 1));
+    const torch::Tensor h12 =
+        k.run(k.l12, torch::cat({k.up10->run(p5, k.engine, k.stream), p4}, 1));
+    const torch::Tensor out3 =
+        k.run(k.l15, torch::cat({k.up13->run(h12, k.engine, k.stream), p3}, 1));
     const torch::Tensor out4 = k.run(k.l18, torch::cat({k.run(*k.l16, out3), h12}, 1));
     const torch::Tensor out5 = k.run(k.l21, torch::cat({k.run(*k.l19, out4), p5}, 1));
     std::vector<torch::Tensor> out;
