@@ -24,7 +24,9 @@
 //
 // Inference: forward and decode of the batch. YoloDeck's side (yolodeckPass below) runs the model
 // the way Validator::run and predict do: an inferenceCopy() (BatchNorm folded into the
-// convolutions) under c10::InferenceMode, forward(), decode(); keep it in step with them.
+// convolutions, run by oneDNN directly where the build has it: OneDnnForward) under
+// c10::InferenceMode, forward(), decode(); keep it in step with them. YOLODECK_ONEDNN=0 times
+// LibTorch's path instead.
 // Python's side does what Ultralytics does for val and predict: the model fused (yolov8.py's
 // fuse()), eval(), torch.inference_mode(), the model's forward (its head decodes in eval mode).
 //
