@@ -4,5 +4,5 @@
 yolodeck_core_folder(doctor
     doctor/environmentreport.h doctor/environmentreport.cpp
 )
-target_link_libraries(yolodeck_core_doctor PUBLIC yolodeck_core_data yolodeck_core_monitor
+target_link_libraries(yolodeck_core_doctor PUBLIC yolodeck_core_data yolodeck_core_model yolodeck_core_monitor
                                             yolodeck_core_common ${CMAKE_DL_LIBS})

@@ -52,6 +52,12 @@ std::vector<torch::Tensor> OneDnnForward::forward(const torch::Tensor &)
     TORCH_CHECK(false, "OneDnnForward: this build has no oneDNN");
 }
 
+QString OneDnnForward::describe()
+{
+    return turnedOff() ? QStringLiteral("LibTorch (oneDNN: turned off (YOLODECK_ONEDNN=0))")
+                       : QStringLiteral("LibTorch (oneDNN: this build has no oneDNN)");
+}
+
 #else
 
 namespace {
@@ -367,6 +373,18 @@ OneDnnForward::~OneDnnForward() = default;
 bool OneDnnForward::available()
 {
     return true;
+}
+
+QString OneDnnForward::describe()
+{
+    if (turnedOff())
+        return QStringLiteral("LibTorch (oneDNN: turned off (YOLODECK_ONEDNN=0))");
+    const dnnl_version_t *v = dnnl_version();
+    return QStringLiteral("oneDNN %1.%2.%3 directly (Conv+SiLU fused, 8-channel blocks) for "
+                          "validation and predict on the CPU")
+        .arg(v->major)
+        .arg(v->minor)
+        .arg(v->patch);
 }
 
 std::shared_ptr<OneDnnForward> OneDnnForward::create(YoloModelImpl &model, QString *whyNot)

@@ -1,6 +1,7 @@
 #include "core/model/yolomodel.h"
 
 #include "core/model/boxops.h"
+#include "core/model/onednnforward.h"
 
 #include <cmath>
 

@@ -1,13 +1,13 @@
 #pragma once
 
 #include "core/model/modelscale.h"
-#include "core/model/onednnforward.h"
 #include "core/model/yololayers.h"
 
 #include <QString>
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace yolodeck {
@@ -21,6 +21,7 @@ struct ParamGroups
     std::vector<torch::Tensor> biases;
 };
 
+class OneDnnForward;
 class YoloModel;
 
 // YOLOv8 anchor-free detector, the layer graph of Ultralytics' yolov8.yaml scaled by a

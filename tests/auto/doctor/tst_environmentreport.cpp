@@ -1,6 +1,7 @@
 // yolodeck-cli doctor / Help -> System Report (core/doctor): the BLAS library actually loaded,
 // findings with their fixes, and an exit code that follows them.
 #include "core/doctor/environmentreport.h"
+#include "core/model/onednnforward.h"
 #include "tests/auto/common/threadenvironment.h"
 
 #include <QFile>
@@ -25,6 +26,7 @@ private Q_SLOTS:
     void cliExitCodeFollowsTheFindings();
     void cliStartsWithTheThreadPolicy_data();
     void cliStartsWithTheThreadPolicy();
+    void cliNamesTheInferenceEngine();
 };
 
 // Checked against /proc/self/maps: the BLAS the report names is the one mapped in this process.
@@ -139,6 +141,40 @@ void TestEnvironmentReport::cliStartsWithTheThreadPolicy()
     const QRegularExpressionMatch m = threads.match(out);
     QVERIFY2(m.hasMatch(), qPrintable(out));
     QCOMPARE(m.captured(1).toInt(), blasThreads > 0 ? blasThreads : cores);
+}
+
+// Which engine runs validation and predict on the CPU, and that YOLODECK_ONEDNN=0 turns oneDNN
+// off, as the doctor reports them.
+void TestEnvironmentReport::cliNamesTheInferenceEngine()
+{
+    const auto doctor = [](const QStringList &environment) {
+        QTemporaryDir dir;
+        QProcess cli;
+        QProcessEnvironment env = testing::environmentWithThreadSettings({});
+        env.remove(QStringLiteral("YOLODECK_ONEDNN"));
+        for (const QString &setting : environment)
+            env.insert(setting.section(QLatin1Char('='), 0, 0),
+                       setting.section(QLatin1Char('='), 1));
+        cli.setProcessEnvironment(env);
+        cli.start(QStringLiteral(YOLODECK_CLI),
+                  {QStringLiteral("doctor"), QStringLiteral("project=") + dir.path(),
+                   QStringLiteral("gemm_seconds=0.1")});
+        cli.waitForFinished(60000);
+        const QString out = QString::fromUtf8(cli.readAllStandardOutput());
+        const QRegularExpressionMatch m =
+            QRegularExpression(QStringLiteral("Inference engine +(.+)\n")).match(out);
+        return m.hasMatch() ? m.captured(1).trimmed() : QStringLiteral("(no row) ") + out;
+    };
+    const QString standard = doctor({});
+    if (OneDnnForward::available())
+        QVERIFY2(QRegularExpression(QStringLiteral("^oneDNN \\d+\\.\\d+\\.\\d+ directly"))
+                     .match(standard)
+                     .hasMatch(),
+                 qPrintable(standard));
+    else
+        QCOMPARE(standard, QStringLiteral("LibTorch (oneDNN: this build has no oneDNN)"));
+    QCOMPARE(doctor({QStringLiteral("YOLODECK_ONEDNN=0")}),
+             QStringLiteral("LibTorch (oneDNN: turned off (YOLODECK_ONEDNN=0))"));
 }
 
 QTEST_GUILESS_MAIN(TestEnvironmentReport)
