@@ -5,6 +5,7 @@
 #include "core/model/modelscale.h"
 #include "core/model/onednnforward.h"
 #include "core/model/yolomodel.h"
+#include "tests/auto/common/modelfixtures.h"
 
 #include <QtTest>
 
@@ -14,23 +15,11 @@ using namespace yolodeck;
 
 namespace {
 
-// A model whose BatchNorm statistics and affine are far from their initial values, as after
-// training: folding them is then not a no-op.
+// A model in eval mode whose BatchNorm statistics are as after training.
 YoloModel trainedLikeModel(const QString &scaleName, int nc)
 {
-    const auto scale = modelScale(scaleName);
-    if (!scale)
-        qFatal("unknown scale");
-    YoloModel model(*scale, nc);
-    torch::NoGradGuard noGrad;
-    for (const auto &module : model->modules()) {
-        if (auto *bn = module->as<torch::nn::BatchNorm2dImpl>()) {
-            bn->running_mean.uniform_(-0.5, 0.5);
-            bn->running_var.uniform_(0.2, 3.0);
-            bn->weight.uniform_(0.5, 1.5);
-            bn->bias.uniform_(-0.3, 0.3);
-        }
-    }
+    YoloModel model = testing::makeModel(scaleName, nc);
+    testing::perturbBatchNorm(*model);
     model->eval();
     return model;
 }

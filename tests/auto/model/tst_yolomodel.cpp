@@ -1,5 +1,6 @@
 #include "core/model/modelscale.h"
 #include "core/model/yolomodel.h"
+#include "tests/auto/common/modelfixtures.h"
 
 #include <QtTest>
 
@@ -11,13 +12,7 @@ using namespace yolodeck;
 
 namespace {
 
-YoloModel makeModel(const QString &scaleName, int nc)
-{
-    const auto scale = modelScale(scaleName);
-    if (!scale)
-        qFatal("unknown scale");
-    return YoloModel(*scale, nc);
-}
+using testing::makeModel;
 
 torch::Tensor namedParameter(const YoloModel &model, const std::string &key)
 {
@@ -299,17 +294,7 @@ void TestYoloModel::inferenceCopyFoldsBatchNorm()
     // BatchNorm statistics far from their initial 0 / 1, as after training: folding them into the
     // convolutions is then not a no-op, and the copy must still compute what model.eval() does.
     auto model = makeModel("tiny", 3);
-    {
-        torch::NoGradGuard noGrad;
-        for (const auto &module : model->modules()) {
-            if (auto *bn = module->as<torch::nn::BatchNorm2dImpl>()) {
-                bn->running_mean.uniform_(-0.5, 0.5);
-                bn->running_var.uniform_(0.2, 3.0);
-                bn->weight.uniform_(0.5, 1.5);
-                bn->bias.uniform_(-0.3, 0.3);
-            }
-        }
-    }
+    testing::perturbBatchNorm(*model);
     const std::map<std::string, torch::Tensor> before = namedStateCopy(*model);
     YoloModel copy = inferenceCopy(*model);
 
