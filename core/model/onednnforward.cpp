@@ -91,6 +91,7 @@ dnnl::memory::desc mapDesc(int64_t n, int64_t c, int64_t h, int64_t w, Layout la
 class ConvKernel
 {
 public:
+    ConvKernel() = default;
     ConvKernel(const torch::Tensor &weight, const torch::Tensor &bias, int64_t stride, bool silu,
                Layout src, Layout dst)
         : m_weight(weight.detach().to(torch::kFloat).contiguous())
@@ -206,9 +207,9 @@ private:
 
     torch::Tensor m_weight; // [out, in, k, k], BatchNorm folded in
     torch::Tensor m_bias;   // [out]
-    int64_t m_stride;
-    bool m_silu;
-    Layout m_src, m_dst;
+    int64_t m_stride = 1;
+    bool m_silu = false;
+    Layout m_src = Layout::Blocked, m_dst = Layout::Blocked;
     std::vector<Prepared> m_prepared;
 };
 
@@ -221,10 +222,10 @@ struct C2fKernels
 {
     // cv1 as two convolutions, one per half of its output: the halves C2f splits it into, each
     // made contiguous by its own primitive instead of by a copy.
-    std::unique_ptr<ConvKernel> cv1a, cv1b, cv2;
+    ConvKernel cv1a, cv1b, cv2;
     struct Block
     {
-        std::unique_ptr<ConvKernel> cv1, cv2;
+        ConvKernel cv1, cv2;
         bool add;
     };
     std::vector<Block> blocks;
@@ -235,14 +236,13 @@ C2fKernels c2fKernels(const C2fImpl &m)
     C2fKernels k;
     const torch::Tensor &w = m.cv1->conv->weight;
     const torch::Tensor &b = m.cv1->fusedBias();
-    k.cv1a = std::make_unique<ConvKernel>(w.narrow(0, 0, m.c), b.narrow(0, 0, m.c), m.cv1->s, true,
-                                          Layout::Blocked, Layout::Blocked);
-    k.cv1b = std::make_unique<ConvKernel>(w.narrow(0, m.c, m.c), b.narrow(0, m.c, m.c), m.cv1->s,
-                                          true, Layout::Blocked, Layout::Blocked);
-    k.cv2 = std::make_unique<ConvKernel>(convKernel(*m.cv2));
+    k.cv1a = ConvKernel(w.narrow(0, 0, m.c), b.narrow(0, 0, m.c), m.cv1->s, true, Layout::Blocked,
+                        Layout::Blocked);
+    k.cv1b = ConvKernel(w.narrow(0, m.c, m.c), b.narrow(0, m.c, m.c), m.cv1->s, true,
+                        Layout::Blocked, Layout::Blocked);
+    k.cv2 = convKernel(*m.cv2);
     for (const Bottleneck &block : m.blocks)
-        k.blocks.push_back({std::make_unique<ConvKernel>(convKernel(*block->cv1)),
-                            std::make_unique<ConvKernel>(convKernel(*block->cv2)), block->add});
+        k.blocks.push_back({convKernel(*block->cv1), convKernel(*block->cv2), block->add});
     return k;
 }
 
@@ -258,6 +258,7 @@ public:
         MaxPool,
         Upsample2
     };
+    MapKernel() = default;
     MapKernel(Kind kind, int64_t k)
         : m_kind(kind)
         , m_k(k)
@@ -312,8 +313,8 @@ private:
         return m_prepared.back();
     }
 
-    Kind m_kind;
-    int64_t m_k;
+    Kind m_kind = Kind::MaxPool;
+    int64_t m_k = 1;
     std::vector<Prepared> m_prepared;
 };
 
@@ -325,14 +326,14 @@ struct OneDnnForward::Impl
     dnnl::stream stream{engine};
     std::mutex mutex;
 
-    std::unique_ptr<ConvKernel> l0, l1, l3, l5, l7, l16, l19;
+    ConvKernel l0, l1, l3, l5, l7, l16, l19;
     C2fKernels l2, l4, l6, l8, l12, l15, l18, l21;
-    std::unique_ptr<ConvKernel> sppfCv1, sppfCv2;
-    std::unique_ptr<MapKernel> sppfPool, up10, up13;
+    ConvKernel sppfCv1, sppfCv2;
+    MapKernel sppfPool, upsample{MapKernel::Kind::Upsample2, 0};
     // Per level: the two 3x3 Convs and the output 1x1 of the box and the class branch.
     struct Branch
     {
-        std::unique_ptr<ConvKernel> c0, c1, out;
+        ConvKernel c0, c1, out;
     };
     std::vector<Branch> box, cls;
 
@@ -340,27 +341,27 @@ struct OneDnnForward::Impl
 
     torch::Tensor run(C2fKernels &k, const torch::Tensor &x)
     {
-        std::vector<torch::Tensor> ys{run(*k.cv1a, x), run(*k.cv1b, x)};
+        std::vector<torch::Tensor> ys{run(k.cv1a, x), run(k.cv1b, x)};
         for (C2fKernels::Block &block : k.blocks) {
-            torch::Tensor y = run(*block.cv2, run(*block.cv1, ys.back()));
+            torch::Tensor y = run(block.cv2, run(block.cv1, ys.back()));
             if (block.add)
                 y.add_(ys.back()); // x + y of Bottleneck: the same sum, without a new tensor
             ys.push_back(std::move(y));
         }
-        return run(*k.cv2, torch::cat(ys, 1));
+        return run(k.cv2, torch::cat(ys, 1));
     }
 
     torch::Tensor sppf(const torch::Tensor &x)
     {
-        const torch::Tensor y0 = run(*sppfCv1, x);
-        const torch::Tensor y1 = sppfPool->run(y0, engine, stream);
-        const torch::Tensor y2 = sppfPool->run(y1, engine, stream);
-        return run(*sppfCv2, torch::cat({y0, y1, y2, sppfPool->run(y2, engine, stream)}, 1));
+        const torch::Tensor y0 = run(sppfCv1, x);
+        const torch::Tensor y1 = sppfPool.run(y0, engine, stream);
+        const torch::Tensor y2 = sppfPool.run(y1, engine, stream);
+        return run(sppfCv2, torch::cat({y0, y1, y2, sppfPool.run(y2, engine, stream)}, 1));
     }
 
     torch::Tensor head(Branch &b, const torch::Tensor &x)
     {
-        return run(*b.out, run(*b.c1, run(*b.c0, x)));
+        return run(b.out, run(b.c1, run(b.c0, x)));
     }
 };
 
@@ -429,13 +430,13 @@ std::shared_ptr<OneDnnForward> OneDnnForward::create(YoloModelImpl &model, QStri
     std::shared_ptr<OneDnnForward> out(new OneDnnForward());
     Impl &k = *out->d;
     try {
-        k.l0 = std::make_unique<ConvKernel>(convKernel(*model.m_l0, Layout::Plain));
-        k.l1 = std::make_unique<ConvKernel>(convKernel(*model.m_l1));
-        k.l3 = std::make_unique<ConvKernel>(convKernel(*model.m_l3));
-        k.l5 = std::make_unique<ConvKernel>(convKernel(*model.m_l5));
-        k.l7 = std::make_unique<ConvKernel>(convKernel(*model.m_l7));
-        k.l16 = std::make_unique<ConvKernel>(convKernel(*model.m_l16));
-        k.l19 = std::make_unique<ConvKernel>(convKernel(*model.m_l19));
+        k.l0 = convKernel(*model.m_l0, Layout::Plain);
+        k.l1 = convKernel(*model.m_l1);
+        k.l3 = convKernel(*model.m_l3);
+        k.l5 = convKernel(*model.m_l5);
+        k.l7 = convKernel(*model.m_l7);
+        k.l16 = convKernel(*model.m_l16);
+        k.l19 = convKernel(*model.m_l19);
         k.l2 = c2fKernels(*model.m_l2);
         k.l4 = c2fKernels(*model.m_l4);
         k.l6 = c2fKernels(*model.m_l6);
@@ -444,20 +445,18 @@ std::shared_ptr<OneDnnForward> OneDnnForward::create(YoloModelImpl &model, QStri
         k.l15 = c2fKernels(*model.m_l15);
         k.l18 = c2fKernels(*model.m_l18);
         k.l21 = c2fKernels(*model.m_l21);
-        k.sppfCv1 = std::make_unique<ConvKernel>(convKernel(*model.m_l9->cv1));
-        k.sppfCv2 = std::make_unique<ConvKernel>(convKernel(*model.m_l9->cv2));
-        k.sppfPool = std::make_unique<MapKernel>(MapKernel::Kind::MaxPool,
-                                                 model.m_l9->m->options.kernel_size()->at(0));
-        k.up10 = std::make_unique<MapKernel>(MapKernel::Kind::Upsample2, 0);
-        k.up13 = std::make_unique<MapKernel>(MapKernel::Kind::Upsample2, 0);
+        k.sppfCv1 = convKernel(*model.m_l9->cv1);
+        k.sppfCv2 = convKernel(*model.m_l9->cv2);
+        k.sppfPool =
+            MapKernel(MapKernel::Kind::MaxPool, model.m_l9->m->options.kernel_size()->at(0));
         const DetectImpl &detect = *model.m_detect;
         for (size_t i = 0; i < detect.ch.size(); ++i) {
             const auto branch = [&](const std::vector<Conv> &convs, const torch::nn::Conv2d &last) {
                 Impl::Branch b;
-                b.c0 = std::make_unique<ConvKernel>(convKernel(*convs[2 * i]));
-                b.c1 = std::make_unique<ConvKernel>(convKernel(*convs[2 * i + 1]));
-                b.out = std::make_unique<ConvKernel>(last->weight, last->bias, 1, false,
-                                                     Layout::Blocked, Layout::Plain);
+                b.c0 = convKernel(*convs[2 * i]);
+                b.c1 = convKernel(*convs[2 * i + 1]);
+                b.out =
+                    ConvKernel(last->weight, last->bias, 1, false, Layout::Blocked, Layout::Plain);
                 return b;
             };
             k.box.push_back(branch(detect.boxConvs, detect.boxOut[i]));
@@ -481,16 +480,15 @@ std::vector<torch::Tensor> OneDnnForward::forward(const torch::Tensor &input)
     const std::lock_guard<std::mutex> lock(d->mutex);
     Impl &k = *d;
     // The wiring of YoloModelImpl::forward().
-    const torch::Tensor p3 =
-        k.run(k.l4, k.run(*k.l3, k.run(k.l2, k.run(*k.l1, k.run(*k.l0, input)))));
-    const torch::Tensor p4 = k.run(k.l6, k.run(*k.l5, p3));
-    const torch::Tensor p5 = k.sppf(k.run(k.l8, k.run(*k.l7, p4)));
+    const torch::Tensor p3 = k.run(k.l4, k.run(k.l3, k.run(k.l2, k.run(k.l1, k.run(k.l0, input)))));
+    const torch::Tensor p4 = k.run(k.l6, k.run(k.l5, p3));
+    const torch::Tensor p5 = k.sppf(k.run(k.l8, k.run(k.l7, p4)));
     const torch::Tensor h12 =
-        k.run(k.l12, torch::cat({k.up10->run(p5, k.engine, k.stream), p4}, 1));
+        k.run(k.l12, torch::cat({k.upsample.run(p5, k.engine, k.stream), p4}, 1));
     const torch::Tensor out3 =
-        k.run(k.l15, torch::cat({k.up13->run(h12, k.engine, k.stream), p3}, 1));
-    const torch::Tensor out4 = k.run(k.l18, torch::cat({k.run(*k.l16, out3), h12}, 1));
-    const torch::Tensor out5 = k.run(k.l21, torch::cat({k.run(*k.l19, out4), p5}, 1));
+        k.run(k.l15, torch::cat({k.upsample.run(h12, k.engine, k.stream), p3}, 1));
+    const torch::Tensor out4 = k.run(k.l18, torch::cat({k.run(k.l16, out3), h12}, 1));
+    const torch::Tensor out5 = k.run(k.l21, torch::cat({k.run(k.l19, out4), p5}, 1));
     std::vector<torch::Tensor> out;
     const torch::Tensor levels[] = {out3, out4, out5};
     for (size_t i = 0; i < k.box.size(); ++i)
