@@ -3,6 +3,7 @@
 #include "core/cli/commandline.h"
 #include "core/data/synthdataset.h"
 #include "core/model/modelscale.h"
+#include "core/model/onednnforward.h"
 #include "core/train/resumeplanner.h"
 #include "core/train/trainconfig.h"
 #include "tests/auto/cli/clirun.h"
@@ -536,6 +537,11 @@ void TestCommandLine::valOfCheckpointWritesMetrics()
     const QStringList all = allRow(r.out);
     QVERIFY2(all.size() == 6, qPrintable(r.out));
     QCOMPARE(all[0], QStringLiteral("8")); // images
+    // The speed line names the engine that ran the network (the inference copy on oneDNN where
+    // the build has it).
+    const QString engine = OneDnnForward::available() ? QStringLiteral("network on oneDNN)")
+                                                      : QStringLiteral("network on LibTorch (");
+    QVERIFY2(r.out.contains(engine), qPrintable(r.out));
     int classRows = 0;
     for (const QString &name : synthClassNames(3))
         classRows += r.out.contains(name) ? 1 : 0;
