@@ -10,13 +10,14 @@ void TerminalReporter::runStarted(const RunStarted &s)
 {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_out << QStringLiteral("YoloDeck %1 · %2 · %3 classes · %4 parameters · %5 (%6 threads, %7 "
-                            "workers)\n")
+                            "workers, %8 training engine)\n")
                  .arg(QStringLiteral(YOLODECK_VERSION), s.modelName)
                  .arg(s.nc)
                  .arg(s.parameters)
                  .arg(s.device)
                  .arg(s.threads)
-                 .arg(s.workers);
+                 .arg(s.workers)
+                 .arg(s.engine);
     if (s.worldSize > 1)
         m_out << QStringLiteral("data-parallel: %1 processes, each with the numbers above and "
                                 "batch / %1 images per step\n")

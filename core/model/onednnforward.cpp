@@ -1,30 +1,17 @@
 #include "core/model/onednnforward.h"
 
+#include "core/model/onednnsupport.h"
 #include "core/model/yolomodel.h"
-
-#include <QByteArray>
-
-#include <cstdlib>
 
 #ifdef YOLODECK_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <mutex>
-#include <set>
 #endif
 
 namespace yolodeck {
 
-namespace {
-
-// YOLODECK_ONEDNN=0 turns the engine off (LibTorch's path then runs, as in builds without it).
-bool turnedOff()
-{
-    const QByteArray value = qgetenv("YOLODECK_ONEDNN");
-    return value == "0" || value.toLower() == "off" || value.toLower() == "false";
-}
-
-} // namespace
+using onednn::turnedOff;
 
 #ifndef YOLODECK_HAVE_ONEDNN
 
@@ -62,29 +49,7 @@ QString OneDnnForward::describe()
 
 namespace {
 
-constexpr int64_t kBlock = 8; // nChw8c: channels in blocks of 8, innermost
-
-int64_t blocks(int64_t channels)
-{
-    return (channels + kBlock - 1) / kBlock;
-}
-
-// How a map is held: plain NCHW (the network's input and the head's outputs) or blocked
-// ([N, ceil(C / 8), H, W, 8], every map in between). A channel count that is not a multiple of 8
-// (a class branch of the head, whose width follows the number of classes) is padded with
-// channels oneDNN keeps at zero.
-enum class Layout
-{
-    Plain,
-    Blocked
-};
-
-dnnl::memory::desc mapDesc(int64_t n, int64_t c, int64_t h, int64_t w, Layout layout)
-{
-    return dnnl::memory::desc({n, c, h, w}, dnnl::memory::data_type::f32,
-                              layout == Layout::Blocked ? dnnl::memory::format_tag::nChw8c
-                                                        : dnnl::memory::format_tag::nchw);
-}
+using namespace onednn;
 
 // One convolution with its bias and, for a Conv, its SiLU: a oneDNN primitive per input size,
 // the weights reordered once for it.
@@ -402,30 +367,13 @@ std::shared_ptr<OneDnnForward> OneDnnForward::create(YoloModelImpl &model, QStri
         return refuse(QStringLiteral("the model is not on the CPU"));
     if (params.front().scalar_type() != torch::kFloat)
         return refuse(QStringLiteral("the model is not float32"));
-    // The head's branches may have any width (padded blocks); every map that is concatenated or
-    // split must be whole blocks of 8 channels (Ultralytics' widths are: make_divisible(c, 8)).
-    std::set<const ConvImpl *> headConvs;
-    for (const std::vector<Conv> *convs : {&model.m_detect->boxConvs, &model.m_detect->clsConvs})
-        for (const Conv &conv : *convs)
-            headConvs.insert(conv.get());
     for (const std::shared_ptr<torch::nn::Module> &m : model.modules(/*include_self=*/false)) {
         const auto *conv = dynamic_cast<const ConvImpl *>(m.get());
-        if (!conv)
-            continue;
-        if (!conv->fused())
+        if (conv && !conv->fused())
             return refuse(QStringLiteral("a convolution's BatchNorm is not folded"));
-        if (headConvs.count(conv) == 0 &&
-            (conv->c2 % kBlock != 0 || (conv->c1 != 3 && conv->c1 % kBlock != 0)))
-            return refuse(QStringLiteral("a channel count is not a multiple of 8 (%1 -> %2)")
-                              .arg(conv->c1)
-                              .arg(conv->c2));
     }
-    for (const C2f &c2f : {model.m_l2, model.m_l4, model.m_l6, model.m_l8, model.m_l12, model.m_l15,
-                           model.m_l18, model.m_l21}) {
-        if (c2f->c % kBlock != 0)
-            return refuse(
-                QStringLiteral("a C2f half is not a multiple of 8 channels (%1)").arg(c2f->c));
-    }
+    if (const QString problem = onednn::layoutProblem(model); !problem.isEmpty())
+        return refuse(problem);
 
     std::shared_ptr<OneDnnForward> out(new OneDnnForward());
     Impl &k = *out->d;

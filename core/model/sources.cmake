@@ -4,7 +4,9 @@ yolodeck_core_folder(model
     model/boxops.h model/boxops.cpp
     model/yololayers.h model/yololayers.cpp
     model/yolomodel.h model/yolomodel.cpp
+    model/onednnsupport.h model/onednnsupport.cpp
     model/onednnforward.h model/onednnforward.cpp
+    model/onednntraining.h model/onednntraining.cpp
     model/taskalignedassigner.h model/taskalignedassigner.cpp
     model/detectionloss.h model/detectionloss.cpp
 )

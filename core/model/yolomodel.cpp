@@ -2,6 +2,7 @@
 
 #include "core/model/boxops.h"
 #include "core/model/onednnforward.h"
+#include "core/model/onednntraining.h"
 
 #include <cmath>
 
@@ -119,6 +120,9 @@ std::vector<torch::Tensor> YoloModelImpl::forward(torch::Tensor x)
     if (m_oneDnn && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
         !torch::GradMode::is_enabled())
         return m_oneDnn->forward(x);
+    if (m_oneDnnTraining && is_training() && torch::GradMode::is_enabled() && x.device().is_cpu() &&
+        x.scalar_type() == torch::kFloat)
+        return m_oneDnnTraining->forward(*this, x);
     // Backbone: P3 (stride 8), P4 (16), P5 (32) feed the neck.
     const auto p3 = m_l4(m_l3(m_l2(m_l1(m_l0(x)))));
     const auto p4 = m_l6(m_l5(p3));
@@ -258,6 +262,17 @@ QString YoloModelImpl::inferenceEngine() const
     if (m_whyNotOneDnn.isEmpty())
         return QStringLiteral("LibTorch");
     return QStringLiteral("LibTorch (oneDNN: %1)").arg(m_whyNotOneDnn);
+}
+
+bool YoloModelImpl::useOneDnnTraining(bool on, QString *whyNot)
+{
+    m_oneDnnTraining = on ? OneDnnTraining::create(*this, whyNot) : nullptr;
+    return m_oneDnnTraining != nullptr;
+}
+
+QString YoloModelImpl::trainingEngine() const
+{
+    return m_oneDnnTraining ? QStringLiteral("oneDNN") : QStringLiteral("LibTorch");
 }
 
 YoloModel inferenceCopy(const YoloModelImpl &model)

@@ -22,6 +22,11 @@ struct ParamGroups
 };
 
 class OneDnnForward;
+class OneDnnTraining;
+class YoloModelImpl;
+namespace onednn {
+QString layoutProblem(const YoloModelImpl &model);
+}
 class YoloModel;
 
 // YOLOv8 anchor-free detector, the layer graph of Ultralytics' yolov8.yaml scaled by a
@@ -67,8 +72,19 @@ public:
     // otherwise "LibTorch" (with the reason oneDNN does not run, for an inference copy).
     QString inferenceEngine() const;
 
+    // The engine of training steps (forward() in training mode with gradients, on the CPU in
+    // float32): "oneDNN" (OneDnnTraining: every map in oneDNN's blocked layout, no reorders around
+    // the convolutions) or "LibTorch", the default. useOneDnnTraining(true) switches to oneDNN
+    // when it can run this model as it is now (device, dtype, widths), and otherwise says why not
+    // in *whyNot and keeps LibTorch; false goes back to LibTorch. The two engines sum in different
+    // orders, so a run keeps the engine it started with.
+    bool useOneDnnTraining(bool on, QString *whyNot = nullptr);
+    QString trainingEngine() const;
+
 private:
     friend class OneDnnForward;
+    friend class OneDnnTraining;
+    friend QString onednn::layoutProblem(const YoloModelImpl &model);
     friend YoloModel inferenceCopy(const YoloModelImpl &model);
 
     struct LayerInfo
@@ -100,6 +116,8 @@ private:
     Detect m_detect{nullptr};
     // Set by inferenceCopy() when oneDNN can run the copy (CPU, float32); forward() then uses it.
     std::shared_ptr<OneDnnForward> m_oneDnn;
+    // Set by useOneDnnTraining(true); forward() in training mode then uses it.
+    std::shared_ptr<OneDnnTraining> m_oneDnnTraining;
     QString m_whyNotOneDnn;
 };
 TORCH_MODULE(YoloModel);

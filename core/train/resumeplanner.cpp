@@ -305,6 +305,12 @@ ResumePlan ResumePlanner::plan(const QString &checkpoint, const QMap<QString, QS
         TrainConfig::fromJson(meta.value(QStringLiteral("config")).toObject());
     plan.config = stored.value();
     plan.config.resume = QStringLiteral("false");
+    // The training engine the run used (DESIGN.md §4), not the one auto would pick now: a
+    // checkpoint from before the oneDNN engine names none and was trained by LibTorch.
+    const QString engineThen =
+        meta.value(QStringLiteral("engine")).toString(QStringLiteral("LibTorch"));
+    plan.config.engine = engineThen == QLatin1String("oneDNN") ? QStringLiteral("onednn")
+                                                               : QStringLiteral("libtorch");
     const TrainConfig original = plan.config;
     const int storedEpochs = meta.value(QStringLiteral("epochs")).toInt(original.epochs);
     plan.config.epochs = storedEpochs;
@@ -418,6 +424,8 @@ ResumePlan ResumePlanner::plan(const QString &checkpoint, const QMap<QString, QS
     } else {
         plan.checks << QStringLiteral("same YoloDeck %1 and LibTorch %2").arg(appThen, torchThen);
     }
+    if (!plan.overridden.contains(QStringLiteral("engine")))
+        plan.checks << QStringLiteral("same training engine (%1)").arg(engineThen);
     const int threadsThen = meta.value(QStringLiteral("threads")).toInt();
     if (plan.config.threads == 0 && threadsThen > 0) {
         // The intra-op thread count is part of the state (DESIGN.md §4): reuse it.

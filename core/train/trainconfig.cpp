@@ -51,6 +51,9 @@ const std::vector<KeySpec> &specs()
         {"workers", &TrainConfig::workers, 0, 64, "", "data loader threads"},
         {"threads", &TrainConfig::threads, 0, 1024, "",
          "LibTorch intra-op threads (0 = all cores)"},
+        {"engine", &TrainConfig::engine, 0, 0, "auto onednn libtorch",
+         "CPU training engine: oneDNN with blocked maps, LibTorch, or auto (oneDNN where it can "
+         "run the model)"},
         {"nproc", &TrainConfig::nproc, 0, 64, "",
          "local training processes, data-parallel (1 = one; 0 = one, or the job described by "
          "RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT)"},
@@ -359,6 +362,7 @@ QStringList TrainConfig::mathKeys()
             QStringLiteral("mosaic"),
             QStringLiteral("amp"),
             QStringLiteral("threads"),
+            QStringLiteral("engine"),
             QStringLiteral("deterministic"),
             QStringLiteral("conf"),
             QStringLiteral("iou"),

@@ -29,6 +29,9 @@ struct TrainConfig
     QString device;                          // "" (auto), cpu, cuda, cuda:N, N
     int workers = 8;
     int threads = 0; // intra-op threads; 0 = every core (shared by the local ranks)
+    // The CPU training engine (DESIGN.md §4): onednn (OneDnnTraining, maps in oneDNN's blocked
+    // layout), libtorch, or auto: oneDNN where it can run the model. Part of a run's state.
+    QString engine = QStringLiteral("auto");
     // Data-parallel training (DESIGN.md §9): nproc local ranks (1 = one process, whatever the
     // environment says), or, when nproc is 0 (not given), the job described by
     // RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT if there is one.

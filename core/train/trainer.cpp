@@ -192,6 +192,7 @@ private:
     RunFinished fail(const QString &message);
     void say(LogLevel level, const QString &text);
     bool setUp(QString *error);
+    void chooseEngine();
     bool restoreState(const CheckpointData &state, QString *error);
     bool adoptUltralyticsState(CheckpointData &state, QString *error) const;
     void validateStartingPoint();
@@ -465,6 +466,30 @@ RunFinished Trainer::Impl::run(TrainingObserver *observer)
     }
 }
 
+// The CPU training engine (cfg.engine, DESIGN.md §4). A resume asks for the one its run used
+// (ResumePlanner pins it); when that is oneDNN and oneDNN cannot run here, LibTorch continues and
+// the resume is not exact.
+void Trainer::Impl::chooseEngine()
+{
+    if (cfg.engine == QLatin1String("libtorch")) {
+        m_model->useOneDnnTraining(false);
+        return;
+    }
+    QString whyNot;
+    if (m_model->useOneDnnTraining(true, &whyNot) || cfg.engine != QLatin1String("onednn"))
+        return;
+    const bool continuing = m_mode == QLatin1String("resume") || m_mode == QLatin1String("branch");
+    say(LogLevel::Warning,
+        continuing ? QStringLiteral("this run trained on the oneDNN engine, which cannot run "
+                                    "here (%1): LibTorch continues it, so the resume is not exact")
+                         .arg(whyNot)
+                   : QStringLiteral("engine=onednn: oneDNN cannot run this model (%1); training "
+                                    "on LibTorch")
+                         .arg(whyNot));
+    if (continuing)
+        m_exact = false;
+}
+
 bool Trainer::Impl::setUp(QString *error)
 {
     // Threads: Debian's LibTorch runs on one thread unless told; the count is part of the state
@@ -611,6 +636,7 @@ bool Trainer::Impl::setUp(QString *error)
         m_mode = QStringLiteral("fine-tune");
     }
     m_model->to(m_device);
+    chooseEngine();
     m_emaModel = YoloModel(m_scale, nc);
     m_emaModel->to(m_device);
     m_ema = std::make_unique<ModelEma>(m_emaModel.ptr());
@@ -935,6 +961,7 @@ QJsonObject Trainer::Impl::baseMeta(const QString &kind, int completedEpochs,
     meta.insert(QStringLiteral("train_time"), m_trainSeconds);
     meta.insert(QStringLiteral("world_size"), m_comm->worldSize());
     meta.insert(QStringLiteral("threads"), m_threads);
+    meta.insert(QStringLiteral("engine"), m_model->trainingEngine());
     if (const int blas = openBlasThreads(); blas > 0)
         meta.insert(QStringLiteral("blas_threads"), blas);
     meta.insert(QStringLiteral("device"), describeDevice(m_device));
@@ -1627,6 +1654,7 @@ RunFinished Trainer::Impl::runUnchecked()
     started.trainImages = int(m_train.records().size());
     started.valImages = int(m_val.records().size());
     started.threads = m_threads;
+    started.engine = m_model->trainingEngine();
     started.workers = cfg.workers;
     started.mode = m_mode;
     started.exact = m_exact;
@@ -1650,6 +1678,7 @@ RunFinished Trainer::Impl::runUnchecked()
              {QStringLiteral("world_size"), m_comm->worldSize()},
              {QStringLiteral("launcher"), m_comm->launcher()},
              {QStringLiteral("threads"), m_threads},
+             {QStringLiteral("engine"), started.engine},
              {QStringLiteral("pid"), qint64(::getpid())},
              {QStringLiteral("host"), QSysInfo::machineHostName()}})
         startFields.insert(key, value);

@@ -36,6 +36,7 @@ struct RunStarted
     int trainImages = 0;
     int valImages = 0;
     int threads = 1;
+    QString engine; // the training engine: "oneDNN" or "LibTorch" (YoloModelImpl::trainingEngine)
     int workers = 0;
     int worldSize = 1; // training processes (data-parallel ranks)
     QString mode;      // "new", "resume", "branch", "fine-tune"

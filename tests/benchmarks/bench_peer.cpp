@@ -9,8 +9,10 @@
 // made non-trivial, so that every BN tensor's name counts) is written with the product's own
 // export (writeStateDict, torch.load-able), Python loads it by name (strict), and both run the
 // same input: eval-mode maps, decoded boxes, train-mode maps, loss and gradients must agree to
-// float rounding (raw maps to 1e-4), else the program fails. They agree to the bit in practice:
-// both run the same LibTorch with the same thread count.
+// float rounding (raw maps to 1e-4), else the program fails. On LibTorch's path (engine=libtorch)
+// they agree to the bit in practice: both run the same LibTorch with the same thread count. On
+// YoloDeck's oneDNN training engine (engine=onednn, the trainer's choice on the CPU and the
+// default here) the train-mode half is the engine's own arithmetic and agrees to rounding.
 //
 // The loss of the timed steps, on both sides: the sum over the three levels of the mean of the
 // squared raw head outputs. Both compute it alike, so the ratio compares the network, the
@@ -31,7 +33,7 @@
 // fuse()), eval(), torch.inference_mode(), the model's forward (its head decodes in eval mode).
 //
 //   bench_peer [scale=n] [imgsz=320] [batch=8] [nc=80] [boxes=4] [threads=2] [warmup=2]
-//              [iters=10] [mode=bench|check] [python=/usr/bin/python3]
+//              [iters=10] [mode=bench|check] [python=/usr/bin/python3] [engine=onednn|libtorch]
 //
 // mode=check only proves the equivalence (and the parameter counts) and prints one result line.
 //
@@ -68,6 +70,10 @@ namespace {
 // Allowed |python - yolodeck|. The two sides run the same LibTorch with the same thread count, so
 // in practice they agree to the bit; the margins leave room for the order of threaded reductions.
 constexpr double kMapTolerance = 1e-4; // raw head outputs, of order 10
+// Train-mode maps on YoloDeck's oneDNN training engine: its convolutions and BatchNorms sum in
+// their own order, through some 60 batch-statistics layers. Measured: 3.2e-4 (n, 320, batch 8),
+// about 1e-5 of the maps' magnitude.
+constexpr double kOneDnnTrainMapTolerance = 1e-3;
 // Decoded boxes are input pixels: relative to the largest |value|, float32 rounding.
 constexpr double kDecodedTolerance = 1e-6;
 constexpr double kLossTolerance = 1e-5; // relative
@@ -177,11 +183,15 @@ bool write(const QDir &dir, const char *name, const std::map<std::string, torch:
 
 // Proves that the peer is the same network and returns the largest forward difference (raw maps,
 // eval and train mode), or std::nullopt after printing what differs.
-std::optional<double> checkSameNetwork(PeerProcess &peer, const QDir &dir, const ModelScale &scale,
-                                       int nc, int imgsz, int batch)
+std::optional<double> checkSameNetwork(PeerProcess &peer, const QDir &dir,
+                                       const benchmark::StepOptions &options)
 {
+    const ModelScale &scale = options.scale;
+    const int nc = options.nc, imgsz = options.imgsz, batch = options.batch;
     torch::manual_seed(1);
     YoloModel model(scale, nc);
+    // The train-mode half of the check runs on the timed steps' training engine.
+    benchmark::useEngine(*model, options);
     {
         // Fresh BatchNorms are the identity in eval mode; random ones make each BN tensor count.
         torch::NoGradGuard noGrad;
@@ -255,7 +265,9 @@ std::optional<double> checkSameNetwork(PeerProcess &peer, const QDir &dir, const
         failures << QStringLiteral("eval maps differ");
     if (!(r.value(QStringLiteral("eval_decoded")) <= kDecodedTolerance * decodedScale))
         failures << QStringLiteral("decoded outputs differ");
-    if (!(r.value(QStringLiteral("train_maps")) <= kMapTolerance))
+    if (!(r.value(QStringLiteral("train_maps")) <=
+          (model->trainingEngine() == QLatin1String("oneDNN") ? kOneDnnTrainMapTolerance
+                                                              : kMapTolerance)))
         failures << QStringLiteral("train maps differ");
     if (!(r.value(QStringLiteral("loss_rel")) <= kLossTolerance))
         failures << QStringLiteral("losses differ");
@@ -314,7 +326,7 @@ int main(int argc, char **argv)
                  waitPolicy.isEmpty() ? "(unset)" : waitPolicy.constData(),
                  waitPolicy.isEmpty() ? " (PASSIVE measures steadier on a shared machine)" : "");
 
-    const std::optional<double> forwardDiff = checkSameNetwork(peer, dir, scale, nc, imgsz, batch);
+    const std::optional<double> forwardDiff = checkSameNetwork(peer, dir, *options);
     if (!forwardDiff)
         return 1;
     if (mode == QLatin1String("check")) {
@@ -328,6 +340,7 @@ int main(int argc, char **argv)
     torch::manual_seed(0);
     YoloModel model(scale, nc);
     model->train();
+    const QString engine = benchmark::useEngine(*model, *options);
     const torch::Tensor images = torch::rand({batch, 3, imgsz, imgsz});
     if (!write(dir, "weights.pt", namedState(*model, "")) ||
         !write(dir, "inputs.pt", {{"images", images}}))
@@ -345,6 +358,7 @@ int main(int argc, char **argv)
     torch::manual_seed(0);
     YoloModel full(scale, nc);
     full->train();
+    benchmark::useEngine(*full, *options);
     Optimizer fullOptimizer = benchmark::ultralyticsSgd(*full);
     const DetectionLoss criterion(nc, full->strides(), {}, full->regMax());
     const torch::Tensor targets = benchmark::randomTargets(batch, boxes, nc);
@@ -423,12 +437,12 @@ int main(int argc, char **argv)
     const double trainYd = benchmark::median(trainYolodeck),
                  trainPy = benchmark::median(trainPython);
     const double valYd = benchmark::median(valYolodeck), valPy = benchmark::median(valPython);
-    std::printf("bench_peer scale=%s imgsz=%d batch=%d nc=%d threads=%d iters=%d "
+    std::printf("bench_peer scale=%s imgsz=%d batch=%d nc=%d threads=%d iters=%d engine=%s "
                 "train_ms_yolodeck=%.1f train_ms_python=%.1f train_ratio=%.3f "
                 "val_ms_yolodeck=%.1f val_ms_python=%.1f val_ratio=%.3f full_step_ms_yolodeck=%.1f "
                 "forward_max_abs_diff=%.3g\n",
-                qPrintable(scale.name), imgsz, batch, nc, threads, iters, trainYd, trainPy,
-                trainYd > 0 ? trainPy / trainYd : 0.0, valYd, valPy,
+                qPrintable(scale.name), imgsz, batch, nc, threads, iters, qPrintable(engine),
+                trainYd, trainPy, trainYd > 0 ? trainPy / trainYd : 0.0, valYd, valPy,
                 valYd > 0 ? valPy / valYd : 0.0, benchmark::median(fullStep), *forwardDiff);
     return 0;
 }

@@ -7,7 +7,7 @@
 // same threads).
 //
 //   bench_step_profile [scale=n] [imgsz=320] [batch=8] [nc=80] [boxes=4] [warmup=2] [iters=6]
-//                      [threads=0]
+//                      [threads=0] [engine=onednn|libtorch]
 //
 // The result line gives the median milliseconds of each phase; stderr lists the 12 operators with
 // the most self time in the profiled step.
@@ -134,6 +134,7 @@ int main(int argc, char **argv)
     torch::manual_seed(0);
     YoloModel model(scale, nc);
     model->train();
+    const QString engine = benchmark::useEngine(*model, *options);
     const DetectionLoss criterion(nc, model->strides(), {}, model->regMax());
     Optimizer optimizer = benchmark::ultralyticsSgd(*model);
     GradScaler scaler(false); // the CPU trainer's: disabled, but its finiteness check runs
@@ -244,11 +245,11 @@ int main(int argc, char **argv)
     const double convRate = convSeconds > 0 ? convGflop / convSeconds : 0;
     const double peak = gemmPeakGflops();
 
-    std::printf("bench_step_profile scale=%s imgsz=%d batch=%d threads=%d iters=%d "
+    std::printf("bench_step_profile scale=%s imgsz=%d batch=%d threads=%d iters=%d engine=%s "
                 "step_ms=%.1f forward_ms=%.1f loss_ms=%.1f assign_ms=%.1f backward_ms=%.1f "
                 "optimizer_ms=%.1f ema_ms=%.1f conv_share=%.2f conv_gflops=%.1f "
                 "gemm_peak_gflops=%.1f peak_fraction=%.2f\n",
-                qPrintable(scale.name), imgsz, batch, threads, iters, stepMs,
+                qPrintable(scale.name), imgsz, batch, threads, iters, qPrintable(engine), stepMs,
                 benchmark::median(forward), lossMs, assignMs, benchmark::median(backward),
                 benchmark::median(opt), benchmark::median(emaMs), convShare, convRate, peak,
                 peak > 0 ? convRate / peak : 0);

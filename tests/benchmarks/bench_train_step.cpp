@@ -3,6 +3,7 @@
 // that). Prints the median step time.
 //
 //   bench_train_step [scale=n] [imgsz=320] [batch=8] [nc=80] [boxes=4] [warmup=2] [iters=8]
+//                    [engine=onednn|libtorch]
 
 #include "tests/benchmarks/benchmarksupport.h"
 #include "tests/benchmarks/benchmarktraining.h"
@@ -31,6 +32,7 @@ int main(int argc, char **argv)
     torch::manual_seed(0);
     YoloModel model(scale, nc);
     model->train();
+    const QString engine = benchmark::useEngine(*model, *options);
     const DetectionLoss criterion(nc, model->strides(), {}, model->regMax());
 
     Optimizer optimizer = benchmark::ultralyticsSgd(*model);
@@ -59,9 +61,9 @@ int main(int argc, char **argv)
     }
 
     const double ms = benchmark::median(stepMs);
-    std::printf("bench_train_step scale=%s imgsz=%d batch=%d nc=%d threads=%d iters=%d "
+    std::printf("bench_train_step scale=%s imgsz=%d batch=%d nc=%d threads=%d iters=%d engine=%s "
                 "ms_per_step=%.1f images_per_s=%.2f\n",
-                qPrintable(scale.name), imgsz, batch, nc, threads, iters, ms,
+                qPrintable(scale.name), imgsz, batch, nc, threads, iters, qPrintable(engine), ms,
                 ms > 0 ? batch * 1000.0 / ms : 0.0);
     return 0;
 }

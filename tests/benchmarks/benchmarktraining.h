@@ -9,14 +9,16 @@
 #include "core/model/yolomodel.h"
 #include "core/train/optimizer.h"
 
+#include <cstdio>
 #include <optional>
 #include <utility>
 #include <vector>
 
 namespace yolodeck::benchmark {
 
-// scale=n imgsz=320 batch=8 nc=80 boxes=4 warmup=2 iters=<iters>: a program adds its own keys to
-// the map before stepOptions() reads it.
+// scale=n imgsz=320 batch=8 nc=80 boxes=4 warmup=2 iters=<iters> engine=onednn: a program adds
+// its own keys to the map before stepOptions() reads it. engine= is the training engine
+// (YoloModelImpl::useOneDnnTraining): onednn, the trainer's choice on the CPU, or libtorch.
 inline QMap<QString, QString> stepDefaults(int iters)
 {
     return {{QStringLiteral("scale"), QStringLiteral("n")},
@@ -25,13 +27,15 @@ inline QMap<QString, QString> stepDefaults(int iters)
             {QStringLiteral("nc"), QStringLiteral("80")},
             {QStringLiteral("boxes"), QStringLiteral("4")},
             {QStringLiteral("warmup"), QStringLiteral("2")},
-            {QStringLiteral("iters"), QString::number(iters)}};
+            {QStringLiteral("iters"), QString::number(iters)},
+            {QStringLiteral("engine"), QStringLiteral("onednn")}};
 }
 
 struct StepOptions
 {
     ModelScale scale;
     int imgsz = 0, batch = 0, nc = 0, boxes = 0, warmup = 0, iters = 0;
+    bool oneDnn = true;
 };
 
 // Reads argv over `args` (stepDefaults() and the program's own keys, which it then finds there)
@@ -47,11 +51,27 @@ inline std::optional<StepOptions> stepOptions(int argc, char **argv, QMap<QStrin
         !intOption(args, QStringLiteral("warmup"), 0, &o.warmup) ||
         !intOption(args, QStringLiteral("iters"), 1, &o.iters))
         return std::nullopt;
+    const QString engine = args.value(QStringLiteral("engine"));
+    if (engine != QLatin1String("onednn") && engine != QLatin1String("libtorch")) {
+        std::fprintf(stderr, "engine=%s: expected onednn or libtorch\n", qPrintable(engine));
+        return std::nullopt;
+    }
+    o.oneDnn = engine == QLatin1String("onednn");
     const std::optional<ModelScale> scale = modelOption(args, o.imgsz);
     if (!scale)
         return std::nullopt;
     o.scale = *scale;
     return o;
+}
+
+// Puts `model` on the training engine the options ask for and returns its name ("oneDNN" or
+// "LibTorch"); a oneDNN that cannot run the model is said on stderr.
+inline QString useEngine(YoloModelImpl &model, const StepOptions &o)
+{
+    QString whyNot;
+    if (!model.useOneDnnTraining(o.oneDnn, &whyNot) && o.oneDnn)
+        std::fprintf(stderr, "training engine: LibTorch (oneDNN: %s)\n", qPrintable(whyNot));
+    return model.trainingEngine();
 }
 
 // Ultralytics' SGD defaults (lr0 0.01, momentum 0.937, weight_decay 5e-4) on its three parameter

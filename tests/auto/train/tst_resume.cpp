@@ -1,6 +1,8 @@
 #include "core/checkpoint/checkpointfile.h"
 #include "core/checkpoint/checkpointmeta.h"
 #include "core/data/synthdataset.h"
+#include "core/model/modelscale.h"
+#include "core/model/yolomodel.h"
 #include "core/train/resumeplanner.h"
 #include "core/train/trainer.h"
 #include "recordingobserver.h"
@@ -39,6 +41,7 @@ private Q_SLOTS:
     void killedProcessLeavesResumableCheckpoints();
     void threadPolicyLeavesTheWeightsAlone();
     void openBlasThreadsAreRecordedAndChecked();
+    void trainingEngineIsPartOfTheState();
     void nonFiniteLossIsSkipped();
     void repeatedNonFiniteLossStopsWithGoodCheckpoint();
 
@@ -480,6 +483,61 @@ void TestResume::openBlasThreadsAreRecordedAndChecked()
                  QStringLiteral("OpenBLAS threads 2 -> 1: figures may differ in their last digits "
                                 "(OPENBLAS_NUM_THREADS=2 restores them)")),
              qPrintable(other.summary()));
+}
+
+// The CPU training engine (oneDNN's blocked maps or LibTorch's) sums in its own order, so it is
+// part of the state like the thread count: recorded in every checkpoint, kept by a resume (a
+// checkpoint from before the oneDNN engine was trained by LibTorch and continues on it), and
+// changed only with force=true.
+void TestResume::trainingEngineIsPartOfTheState()
+{
+    // What engine=auto picks in this build: oneDNN where the build has it.
+    YoloModel probe(*modelScale(QStringLiteral("tiny")), 1);
+    const QString expected =
+        probe->useOneDnnTraining(true) ? QStringLiteral("oneDNN") : QStringLiteral("LibTorch");
+    const QString epoch2 = m_reference + QStringLiteral("/weights/epoch2.pt");
+    QCOMPARE(readCheckpointInfo(epoch2).meta.value(QStringLiteral("engine")).toString(), expected);
+    const ResumePlan same = ResumePlanner::plan(epoch2, {});
+    QCOMPARE(same.config.engine, expected.toLower());
+    QVERIFY2(same.checks.contains(QStringLiteral("same training engine (%1)").arg(expected)),
+             qPrintable(same.summary()));
+    const QString other =
+        expected == QLatin1String("oneDNN") ? QStringLiteral("libtorch") : QStringLiteral("onednn");
+    const ResumePlan refused = ResumePlanner::plan(epoch2, {{QStringLiteral("engine"), other}});
+    QCOMPARE(refused.mode, ResumePlan::Mode::Refused);
+    QVERIFY2(refused.summary().contains(
+                 QStringLiteral("engine (%1 -> %2)").arg(expected.toLower(), other)),
+             qPrintable(refused.summary()));
+
+    // A checkpoint written before the engine existed names none: LibTorch trained it.
+    const QString copy = m_dir.filePath(QStringLiteral("runs/before-engines"));
+    QDirIterator it(m_reference, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString from = it.next();
+        const QString to = copy + from.mid(m_reference.size());
+        QDir().mkpath(QFileInfo(to).path());
+        QVERIFY(QFile::copy(from, to));
+    }
+    const QString file = copy + QStringLiteral("/weights/epoch2.pt");
+    Result<CheckpointData> d = loadCheckpoint(file);
+    QVERIFY(d.isOk());
+    d.value().meta.remove(QStringLiteral("engine"));
+    QVERIFY(saveCheckpointAtomically(file, d.value()).isOk());
+    const ResumePlan old = ResumePlanner::plan(file, {});
+    QCOMPARE(old.config.engine, QStringLiteral("libtorch"));
+    QVERIFY2(old.checks.contains(QStringLiteral("same training engine (LibTorch)")),
+             qPrintable(old.summary()));
+    // Branches from epoch 2 (a newer last.pt is in the folder) and trains epochs 3 and 4.
+    QVERIFY2(old.mode == ResumePlan::Mode::Branch, qPrintable(old.summary()));
+    Trainer trainer(old);
+    RecordingObserver observer;
+    const RunFinished done = train(trainer, &observer);
+    QVERIFY2(!done.failed, qPrintable(done.message));
+    QCOMPARE(observer.started.front().engine, QStringLiteral("LibTorch"));
+    QCOMPARE(readCheckpointInfo(done.runDir + QStringLiteral("/weights/epoch3.pt"))
+                 .meta.value(QStringLiteral("engine"))
+                 .toString(),
+             QStringLiteral("LibTorch"));
 }
 
 void TestResume::nonFiniteLossIsSkipped()
