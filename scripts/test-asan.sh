@@ -19,14 +19,16 @@ JOBS=${JOBS:-$(nproc)}
 # the loader's worker threads, the background checkpoint writer and the system sampler; training
 # under injected write faults (tst_diskspace:
 # the trainer, its writer thread and every file of a run folder); and the 63-row bad-input
-# catalogue through the sanitized yolodeck-cli; and the oneDNN inference engine (tst_onednnforward:
-# it hands tensor memory to oneDNN's primitives by raw pointer). Left to the full pass: the window (the UI library
+# catalogue through the sanitized yolodeck-cli; and the oneDNN engines for inference and training
+# (tst_onednnforward, tst_onednntraining: they hand tensor memory to oneDNN's primitives by raw
+# pointer). Left to the full pass: the window (the UI library
 # alone takes about ten minutes to build with the sanitizers on 2 cores) and the long training
 # trials (resume, distributed, Ultralytics parity), whose code the CI share already runs.
 CI_TESTS="tst_textutil tst_datasetconfig tst_dataset tst_batchloader tst_predictionfiles
 tst_detectionmetrics tst_tfevents tst_picklereader tst_checkpointfile tst_checkpointwriter
 tst_checkpointlist tst_distsettings tst_trainconfig tst_lrschedule tst_diskspace tst_nvmllibrary
-tst_systemsampler tst_diagnosis tst_runfigures tst_fuzzregressions tst_badinputs tst_onednnforward"
+tst_systemsampler tst_diagnosis tst_runfigures tst_fuzzregressions tst_badinputs tst_onednnforward
+tst_onednntraining"
 
 bash scripts/asan-configure.sh "$BUILD"
 

@@ -183,7 +183,7 @@ EnvironmentReport buildEnvironmentReport(const EnvironmentOptions &o)
                                   .arg(threads == 1 ? QString() : QStringLiteral("s"))
                                   .arg(cores),
                               QStringLiteral("use threads=0 (every core)")});
-    compute.rows.push_back({QStringLiteral("Inference engine"), OneDnnForward::describe()});
+    compute.rows.push_back({QStringLiteral("CPU engine"), OneDnnForward::describe()});
     // GEMM: 512 x 512 float matrices, as many products as fit in the time given.
     {
         torch::NoGradGuard noGrad;

@@ -346,8 +346,8 @@ QString OneDnnForward::describe()
     if (turnedOff())
         return QStringLiteral("LibTorch (oneDNN: turned off (YOLODECK_ONEDNN=0))");
     const dnnl_version_t *v = dnnl_version();
-    return QStringLiteral("oneDNN %1.%2.%3 directly (Conv+SiLU fused, 8-channel blocks) for "
-                          "validation and predict on the CPU")
+    return QStringLiteral("oneDNN %1.%2.%3 directly (8-channel blocks) for training "
+                          "(engine=auto), validation and predict on the CPU")
         .arg(v->major)
         .arg(v->minor)
         .arg(v->patch);

@@ -35,8 +35,8 @@ public:
     static std::shared_ptr<OneDnnForward> create(YoloModelImpl &model, QString *whyNot = nullptr);
     // Whether this build has the engine at all (YOLODECK_HAVE_ONEDNN).
     static bool available();
-    // What runs CPU inference in this process, for `yolodeck-cli doctor`: "oneDNN 2.6.3 directly
-    // (...)", or "LibTorch (oneDNN: <why not>)".
+    // What runs CPU training (engine=auto) and inference in this process, for `yolodeck-cli
+    // doctor`: "oneDNN 2.6.3 directly (...)", or "LibTorch (oneDNN: <why not>)".
     static QString describe();
 
     ~OneDnnForward();

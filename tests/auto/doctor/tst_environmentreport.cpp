@@ -143,8 +143,8 @@ void TestEnvironmentReport::cliStartsWithTheThreadPolicy()
     QCOMPARE(m.captured(1).toInt(), blasThreads > 0 ? blasThreads : cores);
 }
 
-// Which engine runs validation and predict on the CPU, and that YOLODECK_ONEDNN=0 turns oneDNN
-// off, as the doctor reports them.
+// Which engine runs training, validation and predict on the CPU, and that YOLODECK_ONEDNN=0 turns
+// oneDNN off, as the doctor reports them.
 void TestEnvironmentReport::cliNamesTheInferenceEngine()
 {
     const auto doctor = [](const QStringList &environment) {
@@ -162,7 +162,7 @@ void TestEnvironmentReport::cliNamesTheInferenceEngine()
         cli.waitForFinished(60000);
         const QString out = QString::fromUtf8(cli.readAllStandardOutput());
         const QRegularExpressionMatch m =
-            QRegularExpression(QStringLiteral("Inference engine +(.+)\n")).match(out);
+            QRegularExpression(QStringLiteral("CPU engine +(.+)\n")).match(out);
         return m.hasMatch() ? m.captured(1).trimmed() : QStringLiteral("(no row) ") + out;
     };
     const QString standard = doctor({});
