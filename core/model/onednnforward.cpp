@@ -360,20 +360,13 @@ std::shared_ptr<OneDnnForward> OneDnnForward::create(YoloModelImpl &model, QStri
             *whyNot = why;
         return std::shared_ptr<OneDnnForward>();
     };
-    if (turnedOff())
-        return refuse(QStringLiteral("turned off (YOLODECK_ONEDNN=0)"));
-    const std::vector<torch::Tensor> params = model.parameters(true);
-    if (params.empty() || !params.front().device().is_cpu())
-        return refuse(QStringLiteral("the model is not on the CPU"));
-    if (params.front().scalar_type() != torch::kFloat)
-        return refuse(QStringLiteral("the model is not float32"));
+    if (const QString problem = onednn::modelProblem(model); !problem.isEmpty())
+        return refuse(problem);
     for (const std::shared_ptr<torch::nn::Module> &m : model.modules(/*include_self=*/false)) {
         const auto *conv = dynamic_cast<const ConvImpl *>(m.get());
         if (conv && !conv->fused())
             return refuse(QStringLiteral("a convolution's BatchNorm is not folded"));
     }
-    if (const QString problem = onednn::layoutProblem(model); !problem.isEmpty())
-        return refuse(problem);
 
     std::shared_ptr<OneDnnForward> out(new OneDnnForward());
     Impl &k = *out->d;

@@ -14,6 +14,18 @@ bool turnedOff()
     return value == "0" || value == "off" || value == "false";
 }
 
+QString modelProblem(const YoloModelImpl &model)
+{
+    if (turnedOff())
+        return QStringLiteral("turned off (YOLODECK_ONEDNN=0)");
+    const std::vector<torch::Tensor> params = model.parameters(true);
+    if (params.empty() || !params.front().device().is_cpu())
+        return QStringLiteral("the model is not on the CPU");
+    if (params.front().scalar_type() != torch::kFloat)
+        return QStringLiteral("the model is not float32");
+    return layoutProblem(model);
+}
+
 QString layoutProblem(const YoloModelImpl &model)
 {
     std::set<const ConvImpl *> headConvs;

@@ -21,6 +21,10 @@ namespace onednn {
 // builds without oneDNN.
 bool turnedOff();
 
+// Why neither engine can run `model`, or an empty string when they can: turned off, not on the
+// CPU, not float32, or a map the blocked layout cannot hold (layoutProblem).
+QString modelProblem(const YoloModelImpl &model);
+
 // Why the blocked layout cannot hold `model`'s maps, or an empty string when it can: every map
 // that is concatenated or split must be whole blocks of 8 channels (Ultralytics' widths are:
 // make_divisible(c, 8)); the head's branches may have any width (padded blocks).

@@ -516,20 +516,11 @@ OneDnnTraining::~OneDnnTraining() = default;
 
 std::shared_ptr<OneDnnTraining> OneDnnTraining::create(YoloModelImpl &model, QString *whyNot)
 {
-    const auto refuse = [&](const QString &why) {
+    if (const QString problem = modelProblem(model); !problem.isEmpty()) {
         if (whyNot)
-            *whyNot = why;
-        return std::shared_ptr<OneDnnTraining>();
-    };
-    if (turnedOff())
-        return refuse(QStringLiteral("turned off (YOLODECK_ONEDNN=0)"));
-    const std::vector<torch::Tensor> params = model.parameters(true);
-    if (params.empty() || !params.front().device().is_cpu())
-        return refuse(QStringLiteral("the model is not on the CPU"));
-    if (params.front().scalar_type() != torch::kFloat)
-        return refuse(QStringLiteral("the model is not float32"));
-    if (const QString problem = layoutProblem(model); !problem.isEmpty())
-        return refuse(problem);
+            *whyNot = problem;
+        return nullptr;
+    }
     std::shared_ptr<OneDnnTraining> out(new OneDnnTraining());
     out->d->model = &model;
     return out;

@@ -52,6 +52,7 @@ private:
     static QStringList resultRowsWithoutTime(const QString &runDir);
     static QJsonArray historyWithoutTime(const QString &checkpoint);
     static QByteArray readAll(const QString &path);
+    QString copyOfReference(const QString &name) const;
 
     QTemporaryDir m_dir;
     QString m_yaml;
@@ -126,6 +127,21 @@ QByteArray TestResume::readAll(const QString &path)
 {
     QFile f(path);
     return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+// A copy of the uninterrupted run in runs/<name>; its epoch2.pt, or empty if a copy failed.
+QString TestResume::copyOfReference(const QString &name) const
+{
+    const QString copy = m_dir.filePath(QStringLiteral("runs/") + name);
+    QDirIterator it(m_reference, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString from = it.next();
+        const QString to = copy + from.mid(m_reference.size());
+        QDir().mkpath(QFileInfo(to).path());
+        if (!QFile::copy(from, to))
+            return {};
+    }
+    return copy + QStringLiteral("/weights/epoch2.pt");
 }
 
 void TestResume::initTestCase()
@@ -465,15 +481,8 @@ void TestResume::openBlasThreadsAreRecordedAndChecked()
     QVERIFY2(same.exact, qPrintable(same.summary()));
 
     // A copy of the run whose epoch2.pt was written with 2 OpenBLAS threads.
-    const QString copy = m_dir.filePath(QStringLiteral("runs/blas2"));
-    QDirIterator it(m_reference, QDir::Files, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QString from = it.next();
-        const QString to = copy + from.mid(m_reference.size());
-        QDir().mkpath(QFileInfo(to).path());
-        QVERIFY(QFile::copy(from, to));
-    }
-    const QString file = copy + QStringLiteral("/weights/epoch2.pt");
+    const QString file = copyOfReference(QStringLiteral("blas2"));
+    QVERIFY(!file.isEmpty());
     Result<CheckpointData> d = loadCheckpoint(file);
     QVERIFY(d.isOk());
     d.value().meta.insert(QStringLiteral("blas_threads"), 2);
@@ -510,15 +519,8 @@ void TestResume::trainingEngineIsPartOfTheState()
              qPrintable(refused.summary()));
 
     // A checkpoint written before the engine existed names none: LibTorch trained it.
-    const QString copy = m_dir.filePath(QStringLiteral("runs/before-engines"));
-    QDirIterator it(m_reference, QDir::Files, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QString from = it.next();
-        const QString to = copy + from.mid(m_reference.size());
-        QDir().mkpath(QFileInfo(to).path());
-        QVERIFY(QFile::copy(from, to));
-    }
-    const QString file = copy + QStringLiteral("/weights/epoch2.pt");
+    const QString file = copyOfReference(QStringLiteral("before-engines"));
+    QVERIFY(!file.isEmpty());
     Result<CheckpointData> d = loadCheckpoint(file);
     QVERIFY(d.isOk());
     d.value().meta.remove(QStringLiteral("engine"));
