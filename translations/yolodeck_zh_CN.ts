@@ -1542,8 +1542,8 @@ Select two checkpoints in the Checkpoints tab and press Compare… (or none, for
         <translation>新运行</translation>
     </message>
     <message>
-        <source>%1: %2, %3 (%4 parameters) on %5, %6 train / %7 val images, %8 epochs</source>
-        <translation>%1：%2，%3（%4 个参数），设备 %5，训练图像 %6 张 / 验证图像 %7 张，%8 轮</translation>
+        <source>%1: %2, %3 (%4 parameters) on %5 (%6 training engine), %7 train / %8 val images, %9 epochs</source>
+        <translation>%1：%2，%3（%4 个参数），设备 %5（训练引擎 %6），训练图像 %7 张 / 验证图像 %8 张，%9 轮</translation>
     </message>
     <message>
         <source>batch %1/%2</source>

@@ -492,9 +492,10 @@ void MainWindow::onRunStarted(const RunStarted &started)
     else
         what = tr("New run");
     m_log->append(LogLevel::Info,
-                  tr("%1: %2, %3 (%4 parameters) on %5, %6 train / %7 val images, %8 epochs")
+                  tr("%1: %2, %3 (%4 parameters) on %5 (%6 training engine), %7 train / %8 val "
+                     "images, %9 epochs")
                       .arg(what, started.runDir, started.modelName,
-                           QLocale().toString(started.parameters), started.device)
+                           QLocale().toString(started.parameters), started.device, started.engine)
                       .arg(started.trainImages)
                       .arg(started.valImages)
                       .arg(started.epochs));

@@ -357,6 +357,90 @@ private:
     std::vector<Prepared> m_prepared;
 };
 
+// SPPF's max-pool over a blocked map (k x k, stride 1, padding k / 2; padded cells never win, as
+// LibTorch's) and its gradient, which goes to the cell that won (recorded in oneDNN's workspace).
+class MaxPoolKernel : public torch::CustomClassHolder
+{
+public:
+    MaxPoolKernel(std::shared_ptr<Context> ctx, int64_t k)
+        : m_ctx(std::move(ctx))
+        , m_k(k)
+    {}
+
+    // y and the workspace backward() needs.
+    std::vector<torch::Tensor> forward(const torch::Tensor &input)
+    {
+        RECORD_FUNCTION("onednn::max_pool", std::vector<c10::IValue>());
+        const torch::Tensor x = input.contiguous();
+        const Prepared &p = prepared(x.size(0), x.size(1) * kBlock, x.size(2), x.size(3));
+        torch::Tensor y = torch::empty_like(x);
+        torch::Tensor workspace = torch::empty({int64_t(p.fwd.workspace_desc().get_size())},
+                                               torch::TensorOptions().dtype(torch::kUInt8));
+        m_ctx->execute(p.forward,
+                       {{DNNL_ARG_SRC, m_ctx->memory(p.data, x)},
+                        {DNNL_ARG_DST, m_ctx->memory(p.data, y)},
+                        {DNNL_ARG_WORKSPACE, m_ctx->memory(p.fwd.workspace_desc(), workspace)}},
+                       "max-pool");
+        m_ctx->stream.wait();
+        return {y, workspace};
+    }
+
+    torch::Tensor backward(const torch::Tensor &gradOutput, const torch::Tensor &workspace)
+    {
+        RECORD_FUNCTION("onednn::max_pool_backward", std::vector<c10::IValue>());
+        const torch::Tensor dy = gradOutput.contiguous();
+        const Prepared &p = prepared(dy.size(0), dy.size(1) * kBlock, dy.size(2), dy.size(3));
+        torch::Tensor dx = torch::empty_like(dy);
+        m_ctx->execute(p.backward,
+                       {{DNNL_ARG_DIFF_DST, m_ctx->memory(p.data, dy)},
+                        {DNNL_ARG_DIFF_SRC, m_ctx->memory(p.data, dx)},
+                        {DNNL_ARG_WORKSPACE, m_ctx->memory(p.fwd.workspace_desc(), workspace)}},
+                       "max-pool's gradient");
+        m_ctx->stream.wait();
+        return dx;
+    }
+
+private:
+    struct Prepared
+    {
+        int64_t n, c, h, w;
+        dnnl::memory::desc data;
+        dnnl::pooling_forward::primitive_desc fwd;
+        dnnl::pooling_forward forward;
+        dnnl::pooling_backward backward;
+    };
+
+    const Prepared &prepared(int64_t n, int64_t c, int64_t h, int64_t w)
+    {
+        for (const Prepared &p : m_prepared)
+            if (p.n == n && p.c == c && p.h == h && p.w == w)
+                return p;
+        Prepared p;
+        p.n = n;
+        p.c = c;
+        p.h = h;
+        p.w = w;
+        p.data = mapDesc(n, c, h, w, Layout::Blocked);
+        const dnnl::memory::dims strides{1, 1}, kernel{m_k, m_k}, padding{m_k / 2, m_k / 2};
+        p.fwd = dnnl::pooling_forward::primitive_desc(
+            dnnl::pooling_forward::desc(dnnl::prop_kind::forward_training,
+                                        dnnl::algorithm::pooling_max, p.data, p.data, strides,
+                                        kernel, padding, padding),
+            m_ctx->engine);
+        p.forward = dnnl::pooling_forward(p.fwd);
+        p.backward = dnnl::pooling_backward(dnnl::pooling_backward::primitive_desc(
+            dnnl::pooling_backward::desc(dnnl::algorithm::pooling_max, p.data, p.data, strides,
+                                         kernel, padding, padding),
+            m_ctx->engine, p.fwd));
+        m_prepared.push_back(std::move(p));
+        return m_prepared.back();
+    }
+
+    std::shared_ptr<Context> m_ctx;
+    int64_t m_k;
+    std::vector<Prepared> m_prepared;
+};
+
 template <typename Kernel>
 c10::intrusive_ptr<Kernel> kernelOf(const torch::autograd::AutogradContext *ctx)
 {
@@ -382,6 +466,25 @@ struct ConvFunction : torch::autograd::Function<ConvFunction>
             saved[0], saved[1], grads[0], ctx->needs_input_grad(0), ctx->needs_input_grad(1),
             ctx->needs_input_grad(2));
         return {g[0], g[1], g[2], torch::Tensor()};
+    }
+};
+
+struct MaxPoolFunction : torch::autograd::Function<MaxPoolFunction>
+{
+    static torch::Tensor forward(torch::autograd::AutogradContext *ctx, const torch::Tensor &x,
+                                 const c10::intrusive_ptr<MaxPoolKernel> &kernel)
+    {
+        std::vector<torch::Tensor> out = kernel->forward(x);
+        ctx->save_for_backward({out[1]});
+        ctx->saved_data["kernel"] = c10::IValue::make_capsule(kernel);
+        return out[0];
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                   torch::autograd::variable_list grads)
+    {
+        const torch::autograd::variable_list saved = ctx->get_saved_variables();
+        return {kernelOf<MaxPoolKernel>(ctx)->backward(grads[0], saved[0]), torch::Tensor()};
     }
 };
 
@@ -442,6 +545,7 @@ struct OneDnnTraining::Impl
         c10::intrusive_ptr<BatchNormKernel> bn;
     };
     std::map<const torch::nn::Module *, ConvKernels> kernels;
+    c10::intrusive_ptr<MaxPoolKernel> maxPoolKernel;
     // A bias argument for a convolution without one (autograd functions take no undefined input).
     const torch::Tensor noBias = torch::empty({0});
 
@@ -472,10 +576,11 @@ struct OneDnnTraining::Impl
         return conv(*m.cv2, torch::cat(ys, 1));
     }
 
-    static torch::Tensor maxPool(const torch::Tensor &x, int64_t k)
+    torch::Tensor maxPool(const torch::Tensor &x, int64_t k)
     {
-        // [N, Cb, H, W, 8] as a 3-d volume [N, Cb, D=H, H=W, W=8]: pooling k x k x 1.
-        return torch::max_pool3d(x, {k, k, 1}, {1, 1, 1}, {k / 2, k / 2, 0});
+        if (!maxPoolKernel)
+            maxPoolKernel = c10::make_intrusive<MaxPoolKernel>(ctx, k);
+        return MaxPoolFunction::apply(x, maxPoolKernel);
     }
 
     torch::Tensor sppf(SppfImpl &m, const torch::Tensor &x)
@@ -489,10 +594,8 @@ struct OneDnnTraining::Impl
 
     static torch::Tensor upsample2(const torch::Tensor &x)
     {
-        const int64_t n = x.size(0), cb = x.size(1), h = x.size(2), w = x.size(3);
-        return x.view({n, cb, h, 1, w, 1, kBlock})
-            .expand({n, cb, h, 2, w, 2, kBlock})
-            .reshape({n, cb, 2 * h, 2 * w, kBlock});
+        // [N, Cb, H, W, 8] as a volume [N, Cb, D=H, H=W, W=8]: nearest, doubled in D and H.
+        return torch::upsample_nearest3d(x, {2 * x.size(2), 2 * x.size(3), kBlock}, 2.0, 2.0, 1.0);
     }
 
     torch::Tensor outConv(torch::nn::Conv2dImpl &m, const torch::Tensor &x)

@@ -18,9 +18,9 @@ class YoloModelImpl;
 //   forward pass, the gradient of the input and the gradients of the weights (or scale and shift)
 //   are oneDNN's, for the model's own parameters, so the optimizer, the EMA, DDP's gradient
 //   hooks and checkpoints see the same tensors as with LibTorch's path;
-// - SiLU, residual additions, concatenations, C2f's split, SPPF's max-pools and the neck's
-//   upsampling are LibTorch operators on the blocked tensors ([N, ceil(C/8), H, W, 8]), with
-//   LibTorch's autograd;
+// - SPPF's max-pools are oneDNN primitives as well (forward with a workspace, and backward);
+// - SiLU, residual additions, concatenations, C2f's split and the neck's upsampling are LibTorch
+//   operators on the blocked tensors ([N, ceil(C/8), H, W, 8]), with LibTorch's autograd;
 // - BatchNorm updates running_mean, running_var (unbiased) and num_batches_tracked as
 //   torch::nn::BatchNorm2d does.
 // The numbers are those of a different summation order than LibTorch's path, so a run keeps the

@@ -4,7 +4,7 @@
 // EMA update, and times each phase. One more step runs under LibTorch's profiler, which splits the
 // loss into assignment and the rest and attributes the time to operators, so the convolution
 // kernels' share can be set against the machine's GEMM peak (a 1024 x 1024 matrix product on the
-// same threads).
+// same threads: OpenBLAS is given the intra-op thread count for it, whatever the thread policy).
 //
 //   bench_step_profile [scale=n] [imgsz=320] [batch=8] [nc=80] [boxes=4] [warmup=2] [iters=6]
 //                      [threads=0] [engine=onednn|libtorch]
@@ -15,6 +15,7 @@
 #include "tests/benchmarks/benchmarksupport.h"
 #include "tests/benchmarks/benchmarktraining.h"
 
+#include "core/common/threadpolicy.h"
 #include "core/model/detectionloss.h"
 #include "core/model/modelscale.h"
 #include "core/model/yolomodel.h"
@@ -27,6 +28,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <dlfcn.h>
 #include <map>
 #include <optional>
 #include <string>
@@ -97,8 +99,17 @@ bool isConvolution(std::string name)
 
 // GFLOP/s of a square float matrix product on the current threads: the machine's practical peak
 // for the kernels the model uses.
-double gemmPeakGflops()
+// OpenBLAS runs on one thread by the thread policy, while the convolutions use every intra-op
+// thread: the product is timed with OpenBLAS on `threads` threads (as many as the convolutions
+// get), then OpenBLAS goes back to its count.
+double gemmPeakGflops(int threads)
 {
+    using SetThreads = void (*)(int);
+    const auto setBlasThreads =
+        reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+    const int blasBefore = openBlasThreads();
+    if (setBlasThreads)
+        setBlasThreads(threads);
     const int64_t n = 1024;
     const torch::Tensor a = torch::rand({n, n});
     const torch::Tensor b = torch::rand({n, n});
@@ -110,6 +121,8 @@ double gemmPeakGflops()
         torch::mm_out(c, a, b);
         gflops.push_back(2.0 * double(n) * n * n / (benchmark::elapsedMs(timer) * 1e6));
     }
+    if (setBlasThreads && blasBefore > 0)
+        setBlasThreads(blasBefore);
     return benchmark::median(gflops);
 }
 
@@ -243,7 +256,7 @@ int main(int argc, char **argv)
     const double convGflop = 3.0 * gflopsPerImage * batch;
     const double convSeconds = convShare * stepMs / 1000;
     const double convRate = convSeconds > 0 ? convGflop / convSeconds : 0;
-    const double peak = gemmPeakGflops();
+    const double peak = gemmPeakGflops(threads);
 
     std::printf("bench_step_profile scale=%s imgsz=%d batch=%d threads=%d iters=%d engine=%s "
                 "step_ms=%.1f forward_ms=%.1f loss_ms=%.1f assign_ms=%.1f backward_ms=%.1f "
