@@ -87,7 +87,7 @@ public:
         // reordered: oneDNN's fast kernels read and write one layout family.
         torch::Tensor blocked;
         if (m_dst == Layout::Plain)
-            blocked = torch::empty({int64_t(p.blockedDst.get_size() / sizeof(float))}, floats);
+            blocked = bufferFor(p.blockedDst);
         dnnl::memory dst(p.blockedDst, engine,
                          m_dst == Layout::Plain ? blocked.data_ptr() : y.data_ptr());
         p.primitive.execute(stream, {{DNNL_ARG_SRC, src},

@@ -9,6 +9,7 @@
 
 #ifdef YOLODECK_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
+#include <torch/types.h>
 #endif
 
 namespace yolodeck {
@@ -48,6 +49,13 @@ enum class Layout
     Plain,
     Blocked
 };
+
+// A float buffer of LibTorch's allocator for a oneDNN memory of `desc` (padding included).
+inline torch::Tensor bufferFor(const dnnl::memory::desc &desc)
+{
+    return torch::empty({int64_t(desc.get_size() / sizeof(float))},
+                        torch::TensorOptions().dtype(torch::kFloat));
+}
 
 inline dnnl::memory::desc mapDesc(int64_t n, int64_t c, int64_t h, int64_t w, Layout layout)
 {

@@ -40,13 +40,6 @@ namespace {
 
 using namespace onednn;
 
-// A float buffer of LibTorch's allocator for a oneDNN memory of `desc`.
-torch::Tensor bufferFor(const dnnl::memory::desc &desc)
-{
-    return torch::empty({int64_t(desc.get_size() / sizeof(float))},
-                        torch::TensorOptions().dtype(torch::kFloat));
-}
-
 // The engine and stream every kernel of one OneDnnTraining shares.
 struct Context
 {
