@@ -223,7 +223,7 @@ void TestOneDnnTraining::lossStepsFollowLibTorch()
 
 void TestOneDnnTraining::frozenLayersGetNoGradient()
 {
-    // Fine-tuning with freeze=: frozen parameters get no gradient, the others the same as on
+    // Parameters that do not train (requires_grad off) get no gradient, the others the same as on
     // LibTorch's path; BatchNorm still updates its statistics.
     torch::manual_seed(4);
     Pair p = makePair(QStringLiteral("tiny"), 2);
