@@ -505,6 +505,30 @@ void TestCommandLine::trainWritesRunWithOneLinePerEpoch()
     }
     QCOMPARE(epochs, (QStringList{QStringLiteral("1"), QStringLiteral("2")}));
 
+    // The run's first line names the training engine (engine=auto: oneDNN where the build has
+    // it), and events.jsonl's run_start and the checkpoints record the same one.
+    const QString engine =
+        OneDnnForward::available() ? QStringLiteral("oneDNN") : QStringLiteral("LibTorch");
+    const QStringList startLines =
+        lines(r.out).filter(QRegularExpression(QStringLiteral("^YoloDeck .* parameters · ")));
+    QCOMPARE(startLines.size(), 1);
+    QVERIFY2(startLines.front().endsWith(QStringLiteral("%1 training engine)").arg(engine)),
+             qPrintable(startLines.front()));
+    bool started = false;
+    for (const QString &line :
+         lines(QString::fromUtf8(readAll(m_run + QStringLiteral("/events.jsonl"))))) {
+        const QJsonObject event = QJsonDocument::fromJson(line.toUtf8()).object();
+        if (event.value(QStringLiteral("type")).toString() == QLatin1String("run_start")) {
+            QCOMPARE(event.value(QStringLiteral("engine")).toString(), engine);
+            started = true;
+        }
+    }
+    QVERIFY(started);
+    QCOMPARE(readCheckpointInfo(m_run + QStringLiteral("/weights/epoch2.pt"))
+                 .meta.value(QStringLiteral("engine"))
+                 .toString(),
+             engine);
+
     // The closing table is best.pt's epoch (highest fitness, the first of equals), as Ultralytics
     // ends a run.
     int bestEpoch = 0;
