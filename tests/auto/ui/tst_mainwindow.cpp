@@ -5,6 +5,7 @@
 #include "ui/chartview.h"
 #include "ui/checkpoints/checkpointbrowser.h"
 #include "ui/checkpoints/checkpointtablemodel.h"
+#include "ui/log/logpane.h"
 #include "ui/mainwindow.h"
 #include "ui/metatypes.h"
 #include "ui/resumedialog.h"
@@ -152,6 +153,14 @@ private Q_SLOTS:
         const RunStarted run = started.at(0).at(0).value<RunStarted>();
         QCOMPARE(run.mode, QStringLiteral("new"));
         QCOMPARE(run.batchesPerEpoch, kBatchesPerEpoch);
+        // The log's run line names the training engine the trainer chose.
+        QVERIFY(run.engine == QLatin1String("oneDNN") || run.engine == QLatin1String("LibTorch"));
+        const LogPane *log = window.findChild<LogPane *>();
+        QVERIFY(log);
+        QVERIFY2(!log->visibleLines()
+                      .filter(QStringLiteral("(%1 training engine)").arg(run.engine))
+                      .isEmpty(),
+                 qPrintable(log->visibleLines().join(QLatin1Char('\n'))));
         const RunFinished stopped = finished.at(0).at(0).value<RunFinished>();
         QVERIFY2(!stopped.failed, qPrintable(stopped.message));
         QVERIFY(stopped.stopped);
