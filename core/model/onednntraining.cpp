@@ -4,10 +4,13 @@
 #include "core/model/yolomodel.h"
 
 #ifdef YOLODECK_HAVE_ONEDNN
+#include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <algorithm>
+#include <array>
 #include <map>
 #endif
 
@@ -237,6 +240,73 @@ private:
     std::vector<Prepared> m_prepared;
 };
 
+// Sums of (p - k) and of its squares per lane over `cells` cells of kBlock floats: in float over
+// short runs, the runs added in double. Built for AVX2 too (picked at load time where the CPU has
+// it): the loop is bound by memory, and twice as fast with 8-float registers.
+__attribute__((target_clones("avx2", "default"))) void
+laneMoments(const float *p, const float *k, int64_t cells, double *sum, double *square)
+{
+    constexpr int64_t kRun = 64;
+    std::fill_n(sum, kBlock, 0.0);
+    std::fill_n(square, kBlock, 0.0);
+    for (int64_t start = 0; start < cells; start += kRun) {
+        float runSum[kBlock] = {}, runSquare[kBlock] = {};
+        const int64_t stop = std::min(cells, start + kRun);
+        for (int64_t cell = start; cell < stop; ++cell) {
+            for (int64_t l = 0; l < kBlock; ++l) {
+                const float v = p[cell * kBlock + l] - k[l];
+                runSum[l] += v;
+                runSquare[l] += v * v;
+            }
+        }
+        for (int64_t l = 0; l < kBlock; ++l) {
+            sum[l] += runSum[l];
+            square[l] += runSquare[l];
+        }
+    }
+}
+
+// The batch's mean and biased variance of each of the first `channels` channels of a blocked float
+// map [N, CB, H, W, kBlock], as float tensors [channels]. oneDNN 2.6's own training statistics lose
+// precision: they moved the weight gradients of a YOLOv8n step by up to 3e-3 of each tensor's
+// largest value, against 3e-5 for LibTorch's float32 BatchNorm (both against float64, bench_peer
+// with the YOLOv8 loss). Here each channel's values are shifted by one of its own values (so that
+// the squares do not cancel in E[(x-k)^2] - E[x-k]^2) and summed by laneMoments: on par with
+// LibTorch (3.7e-5).
+std::array<torch::Tensor, 2> blockedMoments(const torch::Tensor &x, int64_t channels)
+{
+    const int64_t n = x.size(0), cb = x.size(1), hw = x.size(2) * x.size(3);
+    const float *data = x.data_ptr<float>();
+    // Shift k: each channel's value at the first cell of the first image.
+    std::vector<float> shift(size_t(cb * kBlock));
+    for (int64_t c = 0; c < cb; ++c)
+        std::copy_n(data + c * hw * kBlock, kBlock, shift.begin() + c * kBlock);
+    // Sums of (x - k) and (x - k)^2 per (image, block) and lane, added over the images below.
+    std::vector<double> sums(size_t(n * cb * kBlock)), squares(size_t(n * cb * kBlock));
+    at::parallel_for(0, n * cb, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
+            laneMoments(data + i * hw * kBlock, shift.data() + (i % cb) * kBlock, hw,
+                        sums.data() + i * kBlock, squares.data() + i * kBlock);
+    });
+    torch::Tensor mean = torch::empty({channels}, x.options());
+    torch::Tensor var = torch::empty({channels}, x.options());
+    float *meanOut = mean.data_ptr<float>(), *varOut = var.data_ptr<float>();
+    const double count = double(n * hw);
+    for (int64_t c = 0; c < channels; ++c) {
+        const int64_t block = c / kBlock, lane = c % kBlock;
+        double sum = 0, square = 0;
+        for (int64_t image = 0; image < n; ++image) {
+            const size_t at = size_t((image * cb + block) * kBlock + lane);
+            sum += sums[at];
+            square += squares[at];
+        }
+        const double shifted = sum / count;
+        meanOut[c] = float(shift[size_t(c)] + shifted);
+        varOut[c] = float(std::max(square / count - shifted * shifted, 0.0));
+    }
+    return {mean, var};
+}
+
 // BatchNorm over a blocked map in a training step: normalised by the batch's statistics, or by
 // the running statistics for a BatchNorm module in eval mode (frozen); scale and shift; their
 // gradients.
@@ -260,10 +330,13 @@ public:
         const Prepared &p = prepared(x.size(0), x.size(2), x.size(3), given);
         torch::Tensor y = torch::empty_like(x);
         if (!given) {
-            mean = torch::empty({m_channels}, x.options());
-            var = torch::empty({m_channels}, x.options());
+            // The batch's statistics, computed here (blockedMoments), then applied by oneDNN as
+            // given ones.
+            const std::array<torch::Tensor, 2> moments = blockedMoments(x.contiguous(), m_channels);
+            mean = moments[0];
+            var = moments[1];
         }
-        m_ctx->execute(p.forward,
+        m_ctx->execute(p.apply,
                        {{DNNL_ARG_SRC, m_ctx->memory(p.data, x)},
                         {DNNL_ARG_DST, m_ctx->memory(p.data, y)},
                         {DNNL_ARG_SCALE, m_ctx->memory(p.vector, gamma)},
@@ -309,8 +382,9 @@ private:
         int64_t n, h, w;
         bool given;
         dnnl::memory::desc data, vector;
-        dnnl::batch_normalization_forward::primitive_desc fwd;
-        dnnl::batch_normalization_forward forward;
+        // apply: normalise by given statistics (the batch's, from blockedMoments, or the running
+        // ones); backward: the gradient for the batch's statistics, or for given ones.
+        dnnl::batch_normalization_forward apply;
         dnnl::batch_normalization_backward backward;
     };
 
@@ -319,9 +393,10 @@ private:
         for (const Prepared &p : m_prepared)
             if (p.n == n && p.h == h && p.w == w && p.given == given)
                 return p;
-        auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
-        if (given)
-            flags = flags | dnnl::normalization_flags::use_global_stats;
+        const auto affine =
+            dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+        // The backward's statistics were the batch's unless given.
+        const auto flags = given ? affine | dnnl::normalization_flags::use_global_stats : affine;
         Prepared p;
         p.n = n;
         p.h = h;
@@ -330,16 +405,21 @@ private:
         p.data = mapDesc(n, m_channels, h, w, Layout::Blocked);
         p.vector = dnnl::memory::desc({m_channels}, dnnl::memory::data_type::f32,
                                       dnnl::memory::format_tag::x);
-        p.fwd = dnnl::batch_normalization_forward::primitive_desc(
+        const dnnl::batch_normalization_forward::primitive_desc hint(
             dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_training, p.data,
                                                     m_eps, flags),
             m_ctx->engine);
-        p.forward = dnnl::batch_normalization_forward(p.fwd);
+        p.apply =
+            dnnl::batch_normalization_forward(dnnl::batch_normalization_forward::primitive_desc(
+                dnnl::batch_normalization_forward::desc(
+                    dnnl::prop_kind::forward_training, p.data, m_eps,
+                    affine | dnnl::normalization_flags::use_global_stats),
+                m_ctx->engine));
         p.backward =
             dnnl::batch_normalization_backward(dnnl::batch_normalization_backward::primitive_desc(
                 dnnl::batch_normalization_backward::desc(dnnl::prop_kind::backward, p.data, p.data,
                                                          m_eps, flags),
-                m_ctx->engine, p.fwd));
+                m_ctx->engine, hint));
         m_prepared.push_back(std::move(p));
         return m_prepared.back();
     }

@@ -126,6 +126,7 @@ private Q_SLOTS:
     void stepMatchesLibTorch();
     void sameStepSameBits();
     void lossStepsFollowLibTorch();
+    void asCloseToFloat64AsLibTorch();
     void frozenLayersGetNoGradient();
     void frozenBatchNormUsesRunningStatistics();
     void graphOutlivesTheEngine();
@@ -160,10 +161,11 @@ void TestOneDnnTraining::stepMatchesLibTorch()
     const StepDifference diff = compareStep(p, torch::rand({batch, 3, height, width}));
     qInfo("outputs %.2g, gradients %.2g (%s), running statistics %.2g", diff.outputs,
           diff.gradients, qPrintable(diff.worstGradient), diff.runningStats);
-    QVERIFY2(diff.outputs < 1e-4, qPrintable(QString::number(diff.outputs)));
-    QVERIFY2(diff.gradients < 1e-3,
+    // Measured: outputs up to 7.3e-6, gradients 1.3e-4, running statistics 4.4e-7.
+    QVERIFY2(diff.outputs < 5e-5, qPrintable(QString::number(diff.outputs)));
+    QVERIFY2(diff.gradients < 5e-4,
              qPrintable(QStringLiteral("%1 (%2)").arg(diff.gradients).arg(diff.worstGradient)));
-    QVERIFY2(diff.runningStats < 1e-5, qPrintable(QString::number(diff.runningStats)));
+    QVERIFY2(diff.runningStats < 3e-6, qPrintable(QString::number(diff.runningStats)));
     QVERIFY(diff.batchesTrackedLibTorch > 0);
     QCOMPARE(diff.batchesTrackedOneDnn, diff.batchesTrackedLibTorch);
 }
@@ -219,6 +221,64 @@ void TestOneDnnTraining::lossStepsFollowLibTorch()
         sgdA.step();
         sgdB.step();
     }
+}
+
+void TestOneDnnTraining::asCloseToFloat64AsLibTorch()
+{
+    // The engine's float32 step is no further from the float64 step than LibTorch's float32 step
+    // is. With oneDNN 2.6's own BatchNorm statistics it was not: on these bright, low-contrast
+    // 256-pixel images (maps whose mean is large against their spread, 65,536 values a channel in
+    // the first layers) its gradients were 2.7e-3 of each tensor's largest value from float64,
+    // against 4.2e-4 for LibTorch; with the statistics the engine now computes itself, 4.5e-4.
+    torch::manual_seed(8);
+    Pair p = makePair(QStringLiteral("tiny"), 3);
+    YoloModel reference = testing::makeModel(QStringLiteral("tiny"), 3);
+    {
+        torch::NoGradGuard noGrad;
+        const std::vector<torch::Tensor> from = stateTensors(*p.libTorch);
+        std::vector<torch::Tensor> to = stateTensors(*reference);
+        for (size_t i = 0; i < from.size(); ++i)
+            to[i].copy_(from[i]);
+    }
+    reference->to(torch::kFloat64);
+    reference->train();
+    const torch::Tensor images = torch::rand({2, 3, 256, 256}) * 0.05 + 0.9;
+    weightedSum(reference->forward(images.to(torch::kFloat64)), 9).backward();
+    weightedSum(p.libTorch->forward(images), 9).backward();
+    weightedSum(p.oneDnn->forward(images), 9).backward();
+
+    // The worst gradient and running statistic of `model` against the float64 reference.
+    const auto fromFloat64 = [&](YoloModelImpl &model, QString *worst) {
+        double gradients = 0, statistics = 0;
+        const auto ours = model.named_parameters(true);
+        for (const auto &item : reference->named_parameters(true)) {
+            const torch::Tensor g = ours[item.key()].grad();
+            if (!item.value().grad().defined() && !g.defined())
+                continue; // the DFL's fixed weights
+            const double d = relativeDifference(item.value().grad(), g.to(torch::kFloat64));
+            if (d > gradients) {
+                gradients = d;
+                *worst = QString::fromStdString(item.key());
+            }
+        }
+        const auto buffers = model.named_buffers(true);
+        for (const auto &item : reference->named_buffers(true))
+            if (item.key().find("num_batches_tracked") == std::string::npos)
+                statistics = std::max(
+                    statistics,
+                    relativeDifference(item.value(), buffers[item.key()].to(torch::kFloat64)));
+        return std::make_pair(gradients, statistics);
+    };
+    QString worstLibTorch, worstOneDnn;
+    const auto libTorch = fromFloat64(*p.libTorch, &worstLibTorch);
+    const auto oneDnn = fromFloat64(*p.oneDnn, &worstOneDnn);
+    qInfo("against float64: gradients %.2g (%s) on LibTorch, %.2g (%s) on oneDNN; running "
+          "statistics %.2g and %.2g",
+          libTorch.first, qPrintable(worstLibTorch), oneDnn.first, qPrintable(worstOneDnn),
+          libTorch.second, oneDnn.second);
+    QVERIFY(libTorch.first > 0); // float32 is not float64: the comparison measures something
+    QVERIFY2(oneDnn.first <= 4 * libTorch.first, qPrintable(worstOneDnn));
+    QVERIFY(oneDnn.second <= std::max(4 * libTorch.second, 1e-6));
 }
 
 void TestOneDnnTraining::frozenLayersGetNoGradient()
