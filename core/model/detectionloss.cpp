@@ -8,6 +8,34 @@ namespace yolodeck {
 
 namespace F = torch::nn::functional;
 
+namespace {
+
+// The sum of BCE with logits over all of x's elements against targets t (no gradient for t):
+// log(1 + e^x) - x t, its gradient (sigmoid(x) - t) times the incoming one. LibTorch 1.13's
+// binary_cross_entropy_with_logits spends nine passes over the [B, A, nc] scores on its forward
+// (bench_loss: 12 ms of a 35 ms loss at batch 8, nc 80); this takes three (softplus, its sum, and
+// one dot product) and three in backward. softplus returns x above 20, where log(1 + e^-x) is
+// below float's resolution of x.
+struct BceWithLogitsSum : torch::autograd::Function<BceWithLogitsSum>
+{
+    static torch::Tensor forward(torch::autograd::AutogradContext *ctx, const torch::Tensor &x,
+                                 const torch::Tensor &t)
+    {
+        const torch::Tensor flatX = x.reshape({-1}), flatT = t.reshape({-1});
+        ctx->save_for_backward({x, t});
+        return torch::softplus(flatX).sum() - torch::dot(flatX, flatT);
+    }
+
+    static torch::autograd::tensor_list backward(torch::autograd::AutogradContext *ctx,
+                                                 torch::autograd::tensor_list grads)
+    {
+        const auto saved = ctx->get_saved_variables();
+        return {torch::sigmoid(saved[0]).sub_(saved[1]).mul_(grads[0]), torch::Tensor()};
+    }
+};
+
+} // namespace
+
 DetectionLoss::DetectionLoss(int nc, std::vector<int64_t> strides, LossGains gains, int regMax)
     : m_nc(nc)
     , m_strides(std::move(strides))
@@ -84,9 +112,11 @@ DetectionLoss::Parts DetectionLoss::parts(const std::vector<torch::Tensor> &feat
         TORCH_CHECK(f.dim() == 4 && f.size(1) == no, "DetectionLoss: expected [B, ", no,
                     ", H, W] maps, got ", f.sizes());
         floatFeats.push_back(f.to(torch::kFloat));
-        flat.push_back(floatFeats.back().flatten(2));
+        flat.push_back(floatFeats.back().flatten(2).transpose(1, 2)); // [B, HW, no], a view
     }
-    const auto all = torch::cat(flat, 2).permute({0, 2, 1}).contiguous(); // [B, A, no]
+    // One pass: cat writes the transposed views straight into [B, A, no] (concatenating first
+    // and making the transpose contiguous after took two).
+    const auto all = torch::cat(flat, 1);
     // One split rather than two narrows: its backward concatenates the two gradients, where each
     // narrow's would fill a zero tensor of all's size and the two would then be added.
     const std::vector<torch::Tensor> split = all.split_with_sizes({4 * m_regMax, m_nc}, 2);
@@ -108,10 +138,7 @@ DetectionLoss::Parts DetectionLoss::parts(const std::vector<torch::Tensor> &feat
     const AssignResult assigned =
         m_assigner(predScores.detach().sigmoid(), predBoxes.detach() * anchors.strides,
                    anchors.points * anchors.strides, gtLabels, gtBoxes, maskGt);
-    const auto cls = F::binary_cross_entropy_with_logits(
-                         predScores, assigned.targetScores,
-                         F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone))
-                         .sum();
+    const auto cls = BceWithLogitsSum::apply(predScores, assigned.targetScores);
 
     torch::Tensor box, dfl;
     const auto fg = assigned.fgMask;

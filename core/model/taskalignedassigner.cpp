@@ -93,15 +93,17 @@ TaskAlignedAssigner::operator()(const torch::Tensor &pdScores, const torch::Tens
         fgCount = maskPos.sum(1);
     }
     const auto fgMask = fgCount.gt(0);
-    const auto targetGtIdx = maskPos.argmax(1); // [B, A]
+    // The box of each positive: each anchor has at most one 1 in maskPos now, so the index-weighted
+    // sum is argmax(1) (0 for the background, as argmax gives), without argmax's slow reduction
+    // over the short box dimension.
+    const auto targetGtIdx =
+        (maskPos * torch::arange(m, maskPos.options()).view({1, m, 1})).sum(1).to(torch::kLong);
 
     // Targets gathered from the assigned boxes.
     const auto flatIdx =
         targetGtIdx + torch::arange(b, targetGtIdx.options()).unsqueeze(1) * m; // [B, A]
     const auto targetLabels = labels.flatten().index({flatIdx});
     const auto targetBoxes = gtBoxes.reshape({-1, 4}).index({flatIdx}).to(pdBoxes.dtype());
-    auto targetScores = torch::one_hot(targetLabels, m_nc).to(pdScores.dtype());
-    targetScores = targetScores * fgMask.unsqueeze(-1).to(pdScores.dtype());
 
     // Normalise: per box, scale its anchors' alignment so that the best one equals the box's
     // best CIoU among its positives; each anchor takes the value of its (single) box.
@@ -109,7 +111,12 @@ TaskAlignedAssigner::operator()(const torch::Tensor &pdScores, const torch::Tens
     const auto maxAlign = std::get<0>(posAlign.max(-1, true));                          // [B, M, 1]
     const auto maxOverlap = std::get<0>((overlaps * maskPos).max(-1, true));            // [B, M, 1]
     const auto norm = std::get<0>((posAlign * maxOverlap / (maxAlign + m_eps)).max(1)); // [B, A]
-    targetScores = targetScores * norm.unsqueeze(-1);
+    // Target scores: the one-hot class times that value on the positives, 0 elsewhere. Scattered
+    // into zeros: one pass over the [B, A, nc] tensor instead of four (one_hot, its conversion,
+    // the two products), with the same values (1 * 1 * norm).
+    const auto targetScores = torch::zeros({b, a, m_nc}, pdScores.options())
+                                  .scatter_(2, targetLabels.unsqueeze(-1),
+                                            (norm * fgMask.to(norm.dtype())).unsqueeze(-1));
 
     return {targetLabels, targetBoxes, targetScores, fgMask, targetGtIdx};
 }

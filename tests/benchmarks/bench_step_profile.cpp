@@ -12,6 +12,7 @@
 // The result line gives the median milliseconds of each phase; stderr lists the 12 operators with
 // the most self time in the profiled step.
 
+#include "tests/benchmarks/benchmarkprofile.h"
 #include "tests/benchmarks/benchmarksupport.h"
 #include "tests/benchmarks/benchmarktraining.h"
 
@@ -22,8 +23,6 @@
 #include "core/train/gradscaler.h"
 #include "core/train/modelema.h"
 #include "core/train/optimizer.h"
-
-#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <algorithm>
 #include <cctype>
@@ -44,51 +43,6 @@ struct PhaseMs
     double forward = 0, loss = 0, backward = 0, optimizer = 0, ema = 0;
     double total() const { return forward + loss + backward + optimizer + ema; }
 };
-
-struct OperatorTimes
-{
-    std::map<std::string, double> selfUs;      // per operator name, children excluded
-    std::map<std::string, double> inclusiveUs; // per range name, children included
-    // Self time per operator and the range it ran in ("-" at the top): who calls the costly ones.
-    std::map<std::string, std::map<std::string, double>> selfUsByParent;
-    double totalSelfUs = 0;
-};
-
-// Pairs the profiler's push and pop events of each thread (they nest) into self and inclusive
-// times per name.
-OperatorTimes operatorTimes(const torch::autograd::profiler::thread_event_lists &lists)
-{
-    using torch::autograd::profiler::EventKind;
-    using torch::autograd::profiler::LegacyEvent;
-    OperatorTimes out;
-    for (const std::vector<LegacyEvent> &events : lists) {
-        struct Open
-        {
-            const LegacyEvent *event;
-            double childUs;
-        };
-        std::vector<Open> stack;
-        for (const LegacyEvent &e : events) {
-            if (e.kind() == EventKind::PushRange) {
-                stack.push_back({&e, 0.0});
-            } else if (e.kind() == EventKind::PopRange && !stack.empty()) {
-                const Open open = stack.back();
-                stack.pop_back();
-                const double inclusive = open.event->cpuElapsedUs(e);
-                const double self = std::max(0.0, inclusive - open.childUs);
-                out.selfUs[open.event->name()] += self;
-                out.selfUsByParent[open.event->name()]
-                                  [stack.empty() ? std::string("-") : stack.back().event->name()] +=
-                    self;
-                out.inclusiveUs[open.event->name()] += inclusive;
-                out.totalSelfUs += self;
-                if (!stack.empty())
-                    stack.back().childUs += inclusive;
-            }
-        }
-    }
-    return out;
-}
 
 bool isConvolution(std::string name)
 {
@@ -218,34 +172,17 @@ int main(int argc, char **argv)
         torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU));
     PhaseMs profiled;
     step(&profiled);
-    const OperatorTimes ops = operatorTimes(prof::disableProfilerLegacy());
+    const benchmark::OperatorTimes ops = benchmark::operatorTimes(prof::disableProfilerLegacy());
 
     const double assignUs =
         ops.inclusiveUs.count("yolodeck::assign") ? ops.inclusiveUs.at("yolodeck::assign") : 0.0;
     double convUs = 0;
-    std::vector<std::pair<double, std::string>> ranked;
-    for (const auto &[name, us] : ops.selfUs) {
+    for (const auto &[name, us] : ops.selfUs)
         if (isConvolution(name))
             convUs += us;
-        ranked.emplace_back(us, name);
-    }
-    std::sort(ranked.rbegin(), ranked.rend());
     std::fprintf(stderr, "profiled step: %.1f ms of operators (%.1f ms wall); most self time:\n",
                  ops.totalSelfUs / 1000, profiled.total());
-    for (size_t i = 0; i < std::min<size_t>(12, ranked.size()); ++i) {
-        // The two ranges that spent most of it, e.g. "under MkldnnConvolutionBackward0 97%".
-        std::vector<std::pair<double, std::string>> parents;
-        for (const auto &[parent, us] : ops.selfUsByParent.at(ranked[i].second))
-            parents.emplace_back(us, parent);
-        std::sort(parents.rbegin(), parents.rend());
-        std::string under;
-        for (size_t k = 0; k < std::min<size_t>(2, parents.size()); ++k)
-            under += (k ? ", " : "") + parents[k].second + " " +
-                     std::to_string(int(100 * parents[k].first / ranked[i].first + 0.5)) + "%";
-        std::fprintf(stderr, "  %6.1f ms  %5.1f%%  %-36s under %s\n", ranked[i].first / 1000,
-                     100 * ranked[i].first / std::max(1.0, ops.totalSelfUs),
-                     ranked[i].second.c_str(), under.c_str());
-    }
+    benchmark::printTopOperators(ops, 12);
 
     const double stepMs = benchmark::median(total);
     const double lossMs = benchmark::median(loss);
