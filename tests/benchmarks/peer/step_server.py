@@ -12,17 +12,24 @@ that torch.load reads):
 
   check   load DIR/check_weights.pt (YoloDeck's state dict) into a fresh model and redo what
           YoloDeck did to DIR/check_case.pt's "input": eval-mode maps and decoded boxes, train-mode
-          maps, the benchmark loss and its gradients; reply the largest differences from the case's
-          tensors.
-  setup   the model to time: DIR/weights.pt loaded by name (strict), DIR/inputs.pt's "images"
-          batch, an SGD optimizer with YoloDeck's benchmark settings.
-  train   one training step: zero_grad, forward, benchmark loss, backward, SGD step.
+          maps, the network loss and its gradients, then a second train-mode forward with the
+          YOLOv8 loss (detection_loss.py) on the case's "targets" and its gradients; reply the
+          largest differences from the case's tensors, and how far Python's float32 gradients and
+          YoloDeck's are from the same step run in float64.
+  setup   the models to time: two copies of DIR/weights.pt loaded by name (strict), each with an
+          SGD optimizer with YoloDeck's benchmark settings; DIR/inputs.pt's "images" batch and its
+          "targets".
+  train   one training step on the first copy: zero_grad, forward, network loss, backward, SGD.
+  step    one training step on the second copy with the YOLOv8 loss: zero_grad, forward,
+          DetectionLoss (assignment included), backward, SGD step.
   val     one inference pass on the batch: eval mode, torch.inference_mode (as Ultralytics'
           validator), forward with the head's decode.
   quit
 
-The benchmark loss is the one both sides compute alike: the sum over the three levels of the mean
-of the squared raw head outputs (YoloDeck's bench_peer.cpp computes the same).
+Two losses: the YOLOv8 loss (detection_loss.py, written to compute what YoloDeck's DetectionLoss
+computes), which makes "step" the whole training step a user runs; and the network loss, the sum
+over the three levels of the mean of the squared raw head outputs, which leaves only the network,
+its backward pass and the optimizer in "train".
 """
 import argparse
 import copy
@@ -35,6 +42,7 @@ sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
 import torch  # noqa: E402
 
 import yolov8  # noqa: E402
+from detection_loss import DetectionLoss  # noqa: E402
 
 # Ultralytics' SGD defaults (lr0, momentum, weight_decay), the same numbers bench_peer gives
 # YoloDeck's optimizer; Nesterov as Ultralytics builds its SGD.
@@ -55,10 +63,45 @@ def max_abs(a, b):
     return (a.detach().float() - b.detach().float()).abs().max().item() if a.numel() else 0.0
 
 
+def worst_gradient(model, gradients):
+    """The largest difference between the model's gradients and `gradients` (name -> tensor),
+    each against the largest magnitude in the model's tensor (the scales differ by orders), and how
+    many gradients were compared."""
+    worst, compared = 0.0, 0
+    for name, p in model.named_parameters():
+        if p.grad is None:
+            continue
+        theirs = gradients.get(name)
+        if theirs is None:
+            raise RuntimeError("no gradient for " + name + " to compare with")
+        scale = max(p.grad.abs().max().item(), 1e-12)
+        worst = max(worst, max_abs(p.grad, theirs) / scale)
+        compared += 1
+    return worst, compared
+
+
+def with_prefix(case, prefix):
+    return {k[len(prefix):]: v for k, v in case.items() if k.startswith(prefix)}
+
+
+def relative(mine, theirs):
+    return abs(mine - theirs) / max(abs(theirs), 1e-12)
+
+
+def sgd(model):
+    decay, norm, biases = model.parameter_groups()
+    optimizer = torch.optim.SGD(biases, lr=LR, momentum=MOMENTUM, nesterov=True)
+    optimizer.add_param_group({"params": decay, "weight_decay": WEIGHT_DECAY})
+    optimizer.add_param_group({"params": norm, "weight_decay": 0.0})
+    return optimizer
+
+
 class Peer:
     def __init__(self, directory, scale, nc, fuse):
         self.directory, self.scale, self.nc, self.fuse = directory, scale, nc, fuse
         self.model = self.optimizer = self.images = self.inference_model = None
+        self.full_model = self.full_optimizer = self.targets = None
+        self.criterion = DetectionLoss(nc)
 
     def new_model(self):
         # Corner boxes from the decoder, as YoloDeck's decode() returns them, so the check can
@@ -92,34 +135,45 @@ class Peer:
         loss = peer_loss(maps)
         loss.backward()
         out["train_maps"] = max(max_abs(maps[i], case["train.%d" % i]) for i in range(levels))
-        theirs = case["train.loss"].item()
         out["loss_python"] = loss.item()
-        out["loss_rel"] = abs(loss.item() - theirs) / max(abs(theirs), 1e-12)
-        # Each gradient against the largest magnitude in its tensor: the scales differ by orders.
-        worst, compared = 0.0, 0
-        for name, p in model.named_parameters():
-            if p.grad is None:
-                continue
-            theirs = case.get("grad." + name)
-            if theirs is None:
-                raise RuntimeError("YoloDeck sent no gradient for " + name)
-            scale = max(theirs.abs().max().item(), 1e-12)
-            worst = max(worst, max_abs(p.grad, theirs) / scale)
-            compared += 1
-        out["grad_rel"] = worst
-        out["grads"] = compared
+        out["loss_rel"] = relative(loss.item(), case["train.loss"].item())
+        out["grad_rel"], out["grads"] = worst_gradient(model, with_prefix(case, "grad."))
+
+        # The YOLOv8 loss on a second forward, as YoloDeck did it.
+        reference = copy.deepcopy(model).double()  # before this forward moves the statistics
+        model.zero_grad(set_to_none=True)
+        total, items = self.criterion(model(x), case["targets"], x.shape[2], x.shape[3])
+        total.backward()
+        out["full_loss_python"] = total.item()
+        out["full_loss_rel"] = relative(total.item(), case["full.loss"].item())
+        out["full_items"] = max_abs(items, case["full.items"])
+        yolodeck = with_prefix(case, "fullgrad.")
+        out["full_grad_rel"], out["full_grads"] = worst_gradient(model, yolodeck)
+
+        # Both sides' float32 gradients against the same step in float64: how close each gets.
+        reference.zero_grad(set_to_none=True)
+        criterion64 = DetectionLoss(self.nc, dtype=torch.float64)
+        total64, _ = criterion64(reference(x.double()), case["targets"], x.shape[2], x.shape[3])
+        total64.backward()
+        out["f64_grad_rel_python"], _ = worst_gradient(
+            reference, {n: p.grad for n, p in model.named_parameters() if p.grad is not None})
+        out["f64_grad_rel_yolodeck"], _ = worst_gradient(reference, yolodeck)
         return out
 
     def setup(self):
         self.model = self.new_model()
         tensors = load_weights(self.model, self.path("weights.pt"))
-        self.images = torch.load(self.path("inputs.pt"), map_location="cpu")["images"].contiguous()
+        self.full_model = self.new_model()
+        load_weights(self.full_model, self.path("weights.pt"))
+        inputs = {str(k): v for k, v in torch.load(self.path("inputs.pt"),
+                                                   map_location="cpu").items()}
+        self.images = inputs["images"].contiguous()
+        self.targets = inputs["targets"].contiguous()
         self.inference_model = None
-        decay, norm, biases = self.model.parameter_groups()
-        self.optimizer = torch.optim.SGD(biases, lr=LR, momentum=MOMENTUM, nesterov=True)
-        self.optimizer.add_param_group({"params": decay, "weight_decay": WEIGHT_DECAY})
-        self.optimizer.add_param_group({"params": norm, "weight_decay": 0.0})
+        self.optimizer = sgd(self.model)
+        self.full_optimizer = sgd(self.full_model)
         self.model.train()
+        self.full_model.train()
         return {"tensors": tensors, "parameters": yolov8.parameter_count(self.model),
                 "threads": torch.get_num_threads()}
 
@@ -131,6 +185,16 @@ class Peer:
         loss = peer_loss(self.model(self.images))
         loss.backward()
         self.optimizer.step()
+        ms = (time.perf_counter_ns() - start) / 1e6
+        return {"ms": ms, "loss": loss.item()}
+
+    def step(self):
+        start = time.perf_counter_ns()
+        self.full_optimizer.zero_grad()
+        height, width = self.images.shape[2:]
+        loss, _ = self.criterion(self.full_model(self.images), self.targets, height, width)
+        loss.backward()
+        self.full_optimizer.step()
         ms = (time.perf_counter_ns() - start) / 1e6
         return {"ms": ms, "loss": loss.item()}
 
@@ -160,7 +224,8 @@ def main():
     opts = parser.parse_args()
     torch.set_num_threads(opts.threads)
     peer = Peer(opts.dir, opts.scale, opts.nc, opts.fuse)
-    commands = {"check": peer.check, "setup": peer.setup, "train": peer.train, "val": peer.val}
+    commands = {"check": peer.check, "setup": peer.setup, "train": peer.train, "step": peer.step,
+                "val": peer.val}
     for line in sys.stdin:
         words = line.split()
         if not words:
