@@ -2,6 +2,7 @@
 // installs the translation, names the program of a multi-process run's other ranks and shows the
 // main window.
 
+#include "core/common/memorypolicy.h"
 #include "core/common/threadpolicy.h"
 #include "core/dist/locallauncher.h"
 #include "core/train/trainconfig.h"
@@ -22,6 +23,7 @@
 int main(int argc, char *argv[])
 {
     yolodeck::applyThreadPolicy(); // before any thread starts
+    yolodeck::applyMemoryPolicy();
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("YoloDeck"));
     QApplication::setOrganizationName(QStringLiteral("YoloDeck"));

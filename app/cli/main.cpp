@@ -1,5 +1,6 @@
 // yolodeck-cli: the YoloDeck engine headless (see core/cli/commandline.h).
 #include "core/cli/commandline.h"
+#include "core/common/memorypolicy.h"
 #include "core/common/threadpolicy.h"
 #include "core/dist/locallauncher.h"
 
@@ -26,6 +27,7 @@ void onInterrupt(int)
 int main(int argc, char *argv[])
 {
     yolodeck::applyThreadPolicy(); // before any thread starts
+    yolodeck::applyMemoryPolicy();
     std::unique_ptr<QCoreApplication> app;
 #ifdef YOLODECK_WITH_UI
     // `compare` draws its report's charts with the window's QCustomPlot code, which needs a

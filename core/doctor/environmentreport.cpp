@@ -1,5 +1,6 @@
 #include "core/doctor/environmentreport.h"
 
+#include "core/common/memorypolicy.h"
 #include "core/common/threadpolicy.h"
 #include "core/data/dataset.h"
 #include "core/data/datasetconfig.h"
@@ -176,6 +177,9 @@ EnvironmentReport buildEnvironmentReport(const EnvironmentOptions &o)
                        : QStringLiteral("OMP_NUM_THREADS=%1").arg(QString::fromLatin1(omp))});
     compute.rows.push_back({QStringLiteral("Thread policy"),
                             QString::fromStdString(describeThreadPolicy(
+                                [](const char *name) { return std::getenv(name); }))});
+    compute.rows.push_back({QStringLiteral("Memory policy"),
+                            QString::fromStdString(describeMemoryPolicy(
                                 [](const char *name) { return std::getenv(name); }))});
     if (threads * 2 <= cores)
         r.findings.push_back({QStringLiteral("%1 intra-op thread%2 on %3 cores")

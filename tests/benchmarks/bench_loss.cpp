@@ -13,7 +13,9 @@
 #include "tests/benchmarks/benchmarksupport.h"
 
 #include "core/model/detectionloss.h"
+#include "core/model/modelscale.h"
 #include "core/model/taskalignedassigner.h"
+#include "core/model/yolomodel.h"
 
 #include <cstdio>
 #include <vector>
@@ -22,13 +24,15 @@ using namespace yolodeck;
 
 int main(int argc, char **argv)
 {
+    benchmark::useMemoryPolicy();
     QMap<QString, QString> args{{QStringLiteral("imgsz"), QStringLiteral("320")},
                                 {QStringLiteral("batch"), QStringLiteral("8")},
                                 {QStringLiteral("nc"), QStringLiteral("80")},
                                 {QStringLiteral("boxes"), QStringLiteral("4")},
                                 {QStringLiteral("threads"), QStringLiteral("2")},
                                 {QStringLiteral("warmup"), QStringLiteral("3")},
-                                {QStringLiteral("iters"), QStringLiteral("20")}};
+                                {QStringLiteral("iters"), QStringLiteral("20")},
+                                {QStringLiteral("maps"), QStringLiteral("random")}};
     int imgsz = 0, batch = 0, nc = 0, boxes = 0, threads = 0, warmup = 0, iters = 0;
     if (!benchmark::parseOverrides(argc, argv, args) ||
         !benchmark::intOption(args, QStringLiteral("imgsz"), 32, &imgsz) ||
@@ -39,6 +43,11 @@ int main(int argc, char **argv)
         !benchmark::intOption(args, QStringLiteral("warmup"), 0, &warmup) ||
         !benchmark::intOption(args, QStringLiteral("iters"), 1, &iters))
         return 2;
+    const QString mapsFrom = args.value(QStringLiteral("maps"));
+    if (mapsFrom != QLatin1String("random") && mapsFrom != QLatin1String("model")) {
+        std::fprintf(stderr, "maps=%s: expected random or model\n", qPrintable(mapsFrom));
+        return 2;
+    }
     if (imgsz % 32 != 0) {
         std::fprintf(stderr, "imgsz=%d: the strides need a multiple of 32\n", imgsz);
         return 2;
@@ -49,9 +58,20 @@ int main(int argc, char **argv)
     const std::vector<int64_t> strides{8, 16, 32};
     torch::manual_seed(0);
     std::vector<torch::Tensor> maps;
-    for (const int64_t s : strides)
-        maps.push_back(
-            torch::randn({batch, 4 * regMax + nc, imgsz / s, imgsz / s}).requires_grad_(true));
+    if (args.value(QStringLiteral("maps")) == QLatin1String("model")) {
+        // What a fresh YOLOv8n head gives on random images (box logits near their bias of 1,
+        // class logits near their prior), taken as leaves.
+        const std::optional<ModelScale> n = modelScale(QStringLiteral("n"));
+        YoloModel model(*n, nc);
+        model->train();
+        torch::NoGradGuard noGrad;
+        for (const torch::Tensor &m : model->forward(torch::rand({batch, 3, imgsz, imgsz})))
+            maps.push_back(m.detach().clone().requires_grad_(true));
+    } else {
+        for (const int64_t s : strides)
+            maps.push_back(
+                torch::randn({batch, 4 * regMax + nc, imgsz / s, imgsz / s}).requires_grad_(true));
+    }
     const torch::Tensor targets = benchmark::randomTargets(batch, boxes, nc);
     const DetectionLoss criterion(nc, strides, {}, regMax);
 

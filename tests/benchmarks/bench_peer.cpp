@@ -344,6 +344,7 @@ std::optional<double> checkSameNetwork(PeerProcess &peer, const QDir &dir,
 
 int main(int argc, char **argv)
 {
+    benchmark::useMemoryPolicy();
     QMap<QString, QString> args = benchmark::stepDefaults(10);
     args.insert(QStringLiteral("threads"), QStringLiteral("2"));
     args.insert(QStringLiteral("mode"), QStringLiteral("bench"));

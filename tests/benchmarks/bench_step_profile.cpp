@@ -84,6 +84,7 @@ double gemmPeakGflops(int threads)
 
 int main(int argc, char **argv)
 {
+    benchmark::useMemoryPolicy();
     QMap<QString, QString> args = benchmark::stepDefaults(6);
     args.insert(QStringLiteral("threads"), QStringLiteral("0"));
     const std::optional<benchmark::StepOptions> options = benchmark::stepOptions(argc, argv, args);

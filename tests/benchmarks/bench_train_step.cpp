@@ -20,6 +20,7 @@ using namespace yolodeck;
 
 int main(int argc, char **argv)
 {
+    benchmark::useMemoryPolicy();
     QMap<QString, QString> args = benchmark::stepDefaults(8);
     const std::optional<benchmark::StepOptions> options = benchmark::stepOptions(argc, argv, args);
     if (!options)

@@ -9,12 +9,14 @@
 #include <QString>
 #include <QStringList>
 
+#include "core/common/memorypolicy.h"
 #include "core/model/modelscale.h"
 
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -28,6 +30,16 @@ inline int useAllCores()
     const int threads = int(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(threads);
     return threads;
+}
+
+// The product's memory policy (core/common/memorypolicy.h), as yolodeck and yolodeck-cli apply
+// it first in main(): the training benchmarks measure what a run gets. YOLODECK_MEMORY_POLICY=0
+// measures glibc's defaults. Says on stderr which it is.
+inline void useMemoryPolicy()
+{
+    applyMemoryPolicy();
+    std::fprintf(stderr, "memory policy: %s\n",
+                 describeMemoryPolicy([](const char *name) { return std::getenv(name); }).c_str());
 }
 
 inline double median(std::vector<double> values)

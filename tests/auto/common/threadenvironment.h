@@ -6,6 +6,16 @@
 #include <QProcessEnvironment>
 #include <QStringList>
 
+// Defined when this build's malloc is AddressSanitizer's (gcc says so with __SANITIZE_ADDRESS__,
+// clang with __has_feature), which takes no glibc setting: the memory policy is then refused.
+#if defined(__SANITIZE_ADDRESS__)
+#define YOLODECK_TEST_ASAN_MALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define YOLODECK_TEST_ASAN_MALLOC 1
+#endif
+#endif
+
 namespace yolodeck::testing {
 
 inline QProcessEnvironment environmentWithThreadSettings(const QStringList &settings)

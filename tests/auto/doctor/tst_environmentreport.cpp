@@ -27,6 +27,7 @@ private Q_SLOTS:
     void cliStartsWithTheThreadPolicy_data();
     void cliStartsWithTheThreadPolicy();
     void cliNamesTheInferenceEngine();
+    void cliStartsWithTheMemoryPolicy();
 };
 
 // Checked against /proc/self/maps: the BLAS the report names is the one mapped in this process.
@@ -175,6 +176,47 @@ void TestEnvironmentReport::cliNamesTheInferenceEngine()
         QCOMPARE(standard, QStringLiteral("LibTorch (oneDNN: this build has no oneDNN)"));
     QCOMPARE(doctor({QStringLiteral("YOLODECK_ONEDNN=0")}),
              QStringLiteral("LibTorch (oneDNN: turned off (YOLODECK_ONEDNN=0))"));
+}
+
+// yolodeck-cli applies the memory policy first in main() (core/common/memorypolicy), and the
+// doctor says so; YOLODECK_MEMORY_POLICY=0 and a user's own malloc settings turn it off.
+void TestEnvironmentReport::cliStartsWithTheMemoryPolicy()
+{
+    const auto doctor = [](const QStringList &environment) {
+        QTemporaryDir dir;
+        QProcess cli;
+        QProcessEnvironment env = testing::environmentWithThreadSettings({});
+        for (const char *name :
+             {"YOLODECK_MEMORY_POLICY", "YOLODECK_MEMORY_POLICY_SET", "MALLOC_MMAP_THRESHOLD_",
+              "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES"})
+            env.remove(QString::fromLatin1(name));
+        for (const QString &setting : environment)
+            env.insert(setting.section(QLatin1Char('='), 0, 0),
+                       setting.section(QLatin1Char('='), 1));
+        cli.setProcessEnvironment(env);
+        cli.start(QStringLiteral(YOLODECK_CLI),
+                  {QStringLiteral("doctor"), QStringLiteral("project=") + dir.path(),
+                   QStringLiteral("gemm_seconds=0.1")});
+        cli.waitForFinished(60000);
+        const QString out = QString::fromUtf8(cli.readAllStandardOutput());
+        const QRegularExpressionMatch m =
+            QRegularExpression(QStringLiteral("Memory policy +(.+)\n")).match(out);
+        return m.hasMatch() ? m.captured(1).trimmed() : QStringLiteral("(no row) ") + out;
+    };
+#ifdef YOLODECK_TEST_ASAN_MALLOC
+    // The sanitized yolodeck-cli's malloc is AddressSanitizer's, which takes no glibc setting.
+    QCOMPARE(doctor({}), QStringLiteral("not applied: this process's malloc refused the settings "
+                                        "(a sanitizer's?)"));
+#else
+    QCOMPARE(doctor({}), QStringLiteral("malloc keeps blocks up to 256 MiB in the heap and up to "
+                                        "1 GiB of freed memory (YoloDeck's policy)"));
+#endif
+    // A marker inherited from a parent does not speak for a process that did not apply it.
+    QCOMPARE(doctor({QStringLiteral("YOLODECK_MEMORY_POLICY=0"),
+                     QStringLiteral("YOLODECK_MEMORY_POLICY_SET=1")}),
+             QStringLiteral("off (YOLODECK_MEMORY_POLICY=0)"));
+    QCOMPARE(doctor({QStringLiteral("MALLOC_TRIM_THRESHOLD_=131072")}),
+             QStringLiteral("left to the environment (MALLOC_TRIM_THRESHOLD_ is set)"));
 }
 
 QTEST_GUILESS_MAIN(TestEnvironmentReport)
