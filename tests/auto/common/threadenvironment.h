@@ -1,10 +1,14 @@
 #pragma once
 // The environment a test gives a YoloDeck program it starts, to see the program's own thread
 // policy at work: CTest's thread settings removed (it runs the tests with OPENBLAS_NUM_THREADS=1),
-// then the given NAME=value settings put in.
+// then the given NAME=value settings put in. And a fake one for the policies' lookup functions.
 
 #include <QProcessEnvironment>
 #include <QStringList>
+
+#include <functional>
+#include <map>
+#include <string>
 
 // Defined when this build's malloc is AddressSanitizer's (gcc says so with __SANITIZE_ADDRESS__,
 // clang with __has_feature), which takes no glibc setting: the memory policy is then refused.
@@ -27,6 +31,16 @@ inline QProcessEnvironment environmentWithThreadSettings(const QStringList &sett
     for (const QString &setting : settings)
         env.insert(setting.section(QLatin1Char('='), 0, 0), setting.section(QLatin1Char('='), 1));
     return env;
+}
+
+// A fake environment for the policies' lookup functions: `vars` by name, nullptr for the rest.
+inline std::function<const char *(const char *)>
+fakeEnvironment(const std::map<std::string, std::string> &vars)
+{
+    return [vars](const char *name) -> const char * {
+        const auto it = vars.find(name);
+        return it == vars.end() ? nullptr : it->second.c_str();
+    };
 }
 
 } // namespace yolodeck::testing

@@ -17,15 +17,6 @@ using namespace yolodeck;
 
 namespace {
 
-std::function<const char *(const char *)>
-environment(const std::map<std::string, std::string> &vars)
-{
-    return [vars](const char *name) -> const char * {
-        const auto it = vars.find(name);
-        return it == vars.end() ? nullptr : it->second.c_str();
-    };
-}
-
 long minorFaults()
 {
     rusage usage{};
@@ -72,38 +63,42 @@ private Q_SLOTS:
 
 void TestMemoryPolicy::appliesByDefault()
 {
-    QVERIFY(memoryPolicyWanted(environment({}), nullptr));
-    QVERIFY(memoryPolicyWanted(environment({{"YOLODECK_MEMORY_POLICY", "1"}}), nullptr));
+    QVERIFY(memoryPolicyWanted(testing::fakeEnvironment({}), nullptr));
+    QVERIFY(
+        memoryPolicyWanted(testing::fakeEnvironment({{"YOLODECK_MEMORY_POLICY", "1"}}), nullptr));
     // Tunables for something else than malloc do not count.
-    QVERIFY(memoryPolicyWanted(environment({{"GLIBC_TUNABLES", "glibc.pthread.rseq=0"}}), nullptr));
+    QVERIFY(memoryPolicyWanted(
+        testing::fakeEnvironment({{"GLIBC_TUNABLES", "glibc.pthread.rseq=0"}}), nullptr));
 }
 
 void TestMemoryPolicy::leavesTheUsersMallocSettings()
 {
     std::string why;
-    QVERIFY(!memoryPolicyWanted(environment({{"MALLOC_TRIM_THRESHOLD_", "0"}}), &why));
+    QVERIFY(!memoryPolicyWanted(testing::fakeEnvironment({{"MALLOC_TRIM_THRESHOLD_", "0"}}), &why));
     QCOMPARE(why, std::string("left to the environment (MALLOC_TRIM_THRESHOLD_ is set)"));
-    QVERIFY(!memoryPolicyWanted(environment({{"MALLOC_MMAP_THRESHOLD_", "131072"}}), &why));
+    QVERIFY(!memoryPolicyWanted(testing::fakeEnvironment({{"MALLOC_MMAP_THRESHOLD_", "131072"}}),
+                                &why));
     QVERIFY(!memoryPolicyWanted(
-        environment({{"GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=131072"}}), &why));
+        testing::fakeEnvironment({{"GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=131072"}}),
+        &why));
     QCOMPARE(why, std::string("left to the environment (GLIBC_TUNABLES sets malloc)"));
 }
 
 void TestMemoryPolicy::offMeansOff()
 {
     std::string why;
-    QVERIFY(!memoryPolicyWanted(environment({{"YOLODECK_MEMORY_POLICY", "0"}}), &why));
+    QVERIFY(!memoryPolicyWanted(testing::fakeEnvironment({{"YOLODECK_MEMORY_POLICY", "0"}}), &why));
     QCOMPARE(why, std::string("off (YOLODECK_MEMORY_POLICY=0)"));
 }
 
 void TestMemoryPolicy::describesWhatHappened()
 {
-    QCOMPARE(describeMemoryPolicy(environment({{"YOLODECK_MEMORY_POLICY_SET", "1"}})),
+    QCOMPARE(describeMemoryPolicy(testing::fakeEnvironment({{"YOLODECK_MEMORY_POLICY_SET", "1"}})),
              std::string("malloc keeps blocks up to 256 MiB in the heap and up to 1 GiB of freed "
                          "memory (YoloDeck's policy)"));
-    QCOMPARE(describeMemoryPolicy(environment({{"YOLODECK_MEMORY_POLICY", "0"}})),
+    QCOMPARE(describeMemoryPolicy(testing::fakeEnvironment({{"YOLODECK_MEMORY_POLICY", "0"}})),
              std::string("off (YOLODECK_MEMORY_POLICY=0)"));
-    QCOMPARE(describeMemoryPolicy(environment({})),
+    QCOMPARE(describeMemoryPolicy(testing::fakeEnvironment({})),
              std::string("glibc's defaults (this process did not apply the policy)"));
 }
 

@@ -2,6 +2,7 @@
 // to the user, and the doctor's line. That the programs really start with it is tested through
 // `yolodeck-cli doctor` in tst_environmentreport.
 #include "core/common/threadpolicy.h"
+#include "tests/auto/common/threadenvironment.h"
 
 #include <QtTest>
 
@@ -11,16 +12,6 @@
 using namespace yolodeck;
 
 namespace {
-
-// A fake environment for the lookup functions.
-std::function<const char *(const char *)>
-environment(const std::map<std::string, std::string> &vars)
-{
-    return [vars](const char *name) -> const char * {
-        const auto it = vars.find(name);
-        return it == vars.end() ? nullptr : it->second.c_str();
-    };
-}
 
 QStringList names(const std::vector<EnvironmentSetting> &settings)
 {
@@ -46,46 +37,48 @@ private Q_SLOTS:
 
 void TestThreadPolicy::setsWhatIsUnset()
 {
-    QCOMPARE(names(missingThreadPolicy(environment({}))),
+    QCOMPARE(names(missingThreadPolicy(testing::fakeEnvironment({}))),
              QStringList({QStringLiteral("OPENBLAS_NUM_THREADS=1")}));
     // Any value other than 0 leaves the policy on; OpenMP's wait policy is not the policy's
     // (PASSIVE measured slower).
-    QCOMPARE(names(missingThreadPolicy(environment({{"YOLODECK_THREAD_POLICY", "1"}}))),
-             QStringList({QStringLiteral("OPENBLAS_NUM_THREADS=1")}));
+    QCOMPARE(
+        names(missingThreadPolicy(testing::fakeEnvironment({{"YOLODECK_THREAD_POLICY", "1"}}))),
+        QStringList({QStringLiteral("OPENBLAS_NUM_THREADS=1")}));
 }
 
 void TestThreadPolicy::leavesTheUsersValues()
 {
-    QVERIFY(missingThreadPolicy(environment({{"OPENBLAS_NUM_THREADS", "4"}})).empty());
+    QVERIFY(missingThreadPolicy(testing::fakeEnvironment({{"OPENBLAS_NUM_THREADS", "4"}})).empty());
 }
 
 void TestThreadPolicy::anEmptyValueCountsAsUnset()
 {
-    QCOMPARE(names(missingThreadPolicy(environment({{"OPENBLAS_NUM_THREADS", ""}}))),
+    QCOMPARE(names(missingThreadPolicy(testing::fakeEnvironment({{"OPENBLAS_NUM_THREADS", ""}}))),
              QStringList({QStringLiteral("OPENBLAS_NUM_THREADS=1")}));
 }
 
 void TestThreadPolicy::offMeansNothingIsSet()
 {
-    QVERIFY(missingThreadPolicy(environment({{"YOLODECK_THREAD_POLICY", "0"}})).empty());
+    QVERIFY(
+        missingThreadPolicy(testing::fakeEnvironment({{"YOLODECK_THREAD_POLICY", "0"}})).empty());
 }
 
 void TestThreadPolicy::describesWhoSetEachVariable()
 {
-    QCOMPARE(QString::fromStdString(describeThreadPolicy(
-                 environment({{"OPENBLAS_NUM_THREADS", "1"},
-                              {"YOLODECK_THREAD_POLICY_SET", "OPENBLAS_NUM_THREADS"}}))),
+    QCOMPARE(QString::fromStdString(describeThreadPolicy(testing::fakeEnvironment(
+                 {{"OPENBLAS_NUM_THREADS", "1"},
+                  {"YOLODECK_THREAD_POLICY_SET", "OPENBLAS_NUM_THREADS"}}))),
              QStringLiteral("OPENBLAS_NUM_THREADS=1 (YoloDeck's policy)"));
-    QCOMPARE(
-        QString::fromStdString(describeThreadPolicy(environment({{"OPENBLAS_NUM_THREADS", "4"}}))),
-        QStringLiteral("OPENBLAS_NUM_THREADS=4 (set in the environment)"));
+    QCOMPARE(QString::fromStdString(
+                 describeThreadPolicy(testing::fakeEnvironment({{"OPENBLAS_NUM_THREADS", "4"}}))),
+             QStringLiteral("OPENBLAS_NUM_THREADS=4 (set in the environment)"));
     // A name is matched whole: OPENBLAS_NUM_THREADS_X in the marker is not OPENBLAS_NUM_THREADS.
-    QCOMPARE(QString::fromStdString(describeThreadPolicy(
-                 environment({{"OPENBLAS_NUM_THREADS", "2"},
-                              {"YOLODECK_THREAD_POLICY_SET", "OPENBLAS_NUM_THREADS_X"}}))),
+    QCOMPARE(QString::fromStdString(describeThreadPolicy(testing::fakeEnvironment(
+                 {{"OPENBLAS_NUM_THREADS", "2"},
+                  {"YOLODECK_THREAD_POLICY_SET", "OPENBLAS_NUM_THREADS_X"}}))),
              QStringLiteral("OPENBLAS_NUM_THREADS=2 (set in the environment)"));
     QCOMPARE(QString::fromStdString(
-                 describeThreadPolicy(environment({{"YOLODECK_THREAD_POLICY", "0"}}))),
+                 describeThreadPolicy(testing::fakeEnvironment({{"YOLODECK_THREAD_POLICY", "0"}}))),
              QStringLiteral("OPENBLAS_NUM_THREADS unset; the policy is off "
                             "(YOLODECK_THREAD_POLICY=0)"));
 }

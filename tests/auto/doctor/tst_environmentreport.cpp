@@ -16,6 +16,33 @@
 
 using namespace yolodeck;
 
+namespace {
+
+// One row of `yolodeck-cli doctor` ("CPU engine", "Memory policy"), run with CTest's thread
+// settings and the variables in `removed` taken out of the environment and `environment`'s
+// NAME=value settings put in; "(no row) " and the whole output when the row is missing.
+QString doctorRow(const QString &row, const QStringList &removed, const QStringList &environment)
+{
+    QTemporaryDir dir;
+    QProcess cli;
+    QProcessEnvironment env = testing::environmentWithThreadSettings({});
+    for (const QString &name : removed)
+        env.remove(name);
+    for (const QString &setting : environment)
+        env.insert(setting.section(QLatin1Char('='), 0, 0), setting.section(QLatin1Char('='), 1));
+    cli.setProcessEnvironment(env);
+    cli.start(QStringLiteral(YOLODECK_CLI),
+              {QStringLiteral("doctor"), QStringLiteral("project=") + dir.path(),
+               QStringLiteral("gemm_seconds=0.1")});
+    cli.waitForFinished(60000);
+    const QString out = QString::fromUtf8(cli.readAllStandardOutput());
+    const QRegularExpressionMatch m =
+        QRegularExpression(QRegularExpression::escape(row) + QStringLiteral(" +(.+)\n")).match(out);
+    return m.hasMatch() ? m.captured(1).trimmed() : QStringLiteral("(no row) ") + out;
+}
+
+} // namespace
+
 class TestEnvironmentReport : public QObject
 {
     Q_OBJECT
@@ -149,22 +176,8 @@ void TestEnvironmentReport::cliStartsWithTheThreadPolicy()
 void TestEnvironmentReport::cliNamesTheInferenceEngine()
 {
     const auto doctor = [](const QStringList &environment) {
-        QTemporaryDir dir;
-        QProcess cli;
-        QProcessEnvironment env = testing::environmentWithThreadSettings({});
-        env.remove(QStringLiteral("YOLODECK_ONEDNN"));
-        for (const QString &setting : environment)
-            env.insert(setting.section(QLatin1Char('='), 0, 0),
-                       setting.section(QLatin1Char('='), 1));
-        cli.setProcessEnvironment(env);
-        cli.start(QStringLiteral(YOLODECK_CLI),
-                  {QStringLiteral("doctor"), QStringLiteral("project=") + dir.path(),
-                   QStringLiteral("gemm_seconds=0.1")});
-        cli.waitForFinished(60000);
-        const QString out = QString::fromUtf8(cli.readAllStandardOutput());
-        const QRegularExpressionMatch m =
-            QRegularExpression(QStringLiteral("CPU engine +(.+)\n")).match(out);
-        return m.hasMatch() ? m.captured(1).trimmed() : QStringLiteral("(no row) ") + out;
+        return doctorRow(QStringLiteral("CPU engine"), {QStringLiteral("YOLODECK_ONEDNN")},
+                         environment);
     };
     const QString standard = doctor({});
     if (OneDnnForward::available())
@@ -183,25 +196,12 @@ void TestEnvironmentReport::cliNamesTheInferenceEngine()
 void TestEnvironmentReport::cliStartsWithTheMemoryPolicy()
 {
     const auto doctor = [](const QStringList &environment) {
-        QTemporaryDir dir;
-        QProcess cli;
-        QProcessEnvironment env = testing::environmentWithThreadSettings({});
-        for (const char *name :
-             {"YOLODECK_MEMORY_POLICY", "YOLODECK_MEMORY_POLICY_SET", "MALLOC_MMAP_THRESHOLD_",
-              "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES"})
-            env.remove(QString::fromLatin1(name));
-        for (const QString &setting : environment)
-            env.insert(setting.section(QLatin1Char('='), 0, 0),
-                       setting.section(QLatin1Char('='), 1));
-        cli.setProcessEnvironment(env);
-        cli.start(QStringLiteral(YOLODECK_CLI),
-                  {QStringLiteral("doctor"), QStringLiteral("project=") + dir.path(),
-                   QStringLiteral("gemm_seconds=0.1")});
-        cli.waitForFinished(60000);
-        const QString out = QString::fromUtf8(cli.readAllStandardOutput());
-        const QRegularExpressionMatch m =
-            QRegularExpression(QStringLiteral("Memory policy +(.+)\n")).match(out);
-        return m.hasMatch() ? m.captured(1).trimmed() : QStringLiteral("(no row) ") + out;
+        return doctorRow(
+            QStringLiteral("Memory policy"),
+            {QStringLiteral("YOLODECK_MEMORY_POLICY"), QStringLiteral("YOLODECK_MEMORY_POLICY_SET"),
+             QStringLiteral("MALLOC_MMAP_THRESHOLD_"), QStringLiteral("MALLOC_TRIM_THRESHOLD_"),
+             QStringLiteral("GLIBC_TUNABLES")},
+            environment);
     };
 #ifdef YOLODECK_TEST_ASAN_MALLOC
     // The sanitized yolodeck-cli's malloc is AddressSanitizer's, which takes no glibc setting.
