@@ -5,12 +5,14 @@
 // per pass).
 //
 //   bench_loss [imgsz=320] [batch=8] [nc=80] [boxes=4] [threads=2] [warmup=3] [iters=20]
+//              [maps=random|model] [scale=n]
 //
 // Maps of [batch, 64 + nc, imgsz / s, imgsz / s] for the strides 8, 16 and 32, drawn from a
 // normal distribution; targets as the training benchmarks draw them (benchmark::randomTargets).
 
 #include "tests/benchmarks/benchmarkprofile.h"
 #include "tests/benchmarks/benchmarksupport.h"
+#include "tests/benchmarks/benchmarktraining.h"
 
 #include "core/model/detectionloss.h"
 #include "core/model/modelscale.h"
@@ -25,31 +27,20 @@ using namespace yolodeck;
 int main(int argc, char **argv)
 {
     benchmark::useMemoryPolicy();
-    QMap<QString, QString> args{{QStringLiteral("imgsz"), QStringLiteral("320")},
-                                {QStringLiteral("batch"), QStringLiteral("8")},
-                                {QStringLiteral("nc"), QStringLiteral("80")},
-                                {QStringLiteral("boxes"), QStringLiteral("4")},
-                                {QStringLiteral("threads"), QStringLiteral("2")},
-                                {QStringLiteral("warmup"), QStringLiteral("3")},
-                                {QStringLiteral("iters"), QStringLiteral("20")},
-                                {QStringLiteral("maps"), QStringLiteral("random")}};
-    int imgsz = 0, batch = 0, nc = 0, boxes = 0, threads = 0, warmup = 0, iters = 0;
-    if (!benchmark::parseOverrides(argc, argv, args) ||
-        !benchmark::intOption(args, QStringLiteral("imgsz"), 32, &imgsz) ||
-        !benchmark::intOption(args, QStringLiteral("batch"), 1, &batch) ||
-        !benchmark::intOption(args, QStringLiteral("nc"), 1, &nc) ||
-        !benchmark::intOption(args, QStringLiteral("boxes"), 1, &boxes) ||
-        !benchmark::intOption(args, QStringLiteral("threads"), 1, &threads) ||
-        !benchmark::intOption(args, QStringLiteral("warmup"), 0, &warmup) ||
-        !benchmark::intOption(args, QStringLiteral("iters"), 1, &iters))
+    // The training benchmarks' options (scale= is the model of maps=model), 3 warm-up passes.
+    QMap<QString, QString> args = benchmark::stepDefaults(20);
+    args.insert(QStringLiteral("warmup"), QStringLiteral("3"));
+    args.insert(QStringLiteral("threads"), QStringLiteral("2"));
+    args.insert(QStringLiteral("maps"), QStringLiteral("random"));
+    const std::optional<benchmark::StepOptions> options = benchmark::stepOptions(argc, argv, args);
+    int threads = 0;
+    if (!options || !benchmark::intOption(args, QStringLiteral("threads"), 1, &threads))
         return 2;
+    const int imgsz = options->imgsz, batch = options->batch, nc = options->nc;
+    const int boxes = options->boxes, warmup = options->warmup, iters = options->iters;
     const QString mapsFrom = args.value(QStringLiteral("maps"));
     if (mapsFrom != QLatin1String("random") && mapsFrom != QLatin1String("model")) {
         std::fprintf(stderr, "maps=%s: expected random or model\n", qPrintable(mapsFrom));
-        return 2;
-    }
-    if (imgsz % 32 != 0) {
-        std::fprintf(stderr, "imgsz=%d: the strides need a multiple of 32\n", imgsz);
         return 2;
     }
     torch::set_num_threads(threads);
@@ -58,11 +49,10 @@ int main(int argc, char **argv)
     const std::vector<int64_t> strides{8, 16, 32};
     torch::manual_seed(0);
     std::vector<torch::Tensor> maps;
-    if (args.value(QStringLiteral("maps")) == QLatin1String("model")) {
-        // What a fresh YOLOv8n head gives on random images (box logits near their bias of 1,
-        // class logits near their prior), taken as leaves.
-        const std::optional<ModelScale> n = modelScale(QStringLiteral("n"));
-        YoloModel model(*n, nc);
+    if (mapsFrom == QLatin1String("model")) {
+        // What a fresh head gives on random images (box logits near their bias of 1, class
+        // logits near their prior), taken as leaves.
+        YoloModel model(options->scale, nc);
         model->train();
         torch::NoGradGuard noGrad;
         for (const torch::Tensor &m : model->forward(torch::rand({batch, 3, imgsz, imgsz})))
